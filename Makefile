@@ -1,0 +1,45 @@
+# Tessera: `make run` to try it, `make test` to check it. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint typecheck bench install system-deps clean help
+
+help:
+	@echo "make run        set up and start Tessera with the demo program (SQLite)"
+	@echo "make test       install what the suite needs, then run the whole suite"
+	@echo "make lint       ruff"
+	@echo "make typecheck  mypy --strict"
+	@echo "make bench      load benchmarks; writes docs/benchmarks.md"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	@scripts/ensure-system-packages
+
+run: install
+	$(BIN)/tessera demo
+	$(BIN)/tessera serve
+
+test: system-deps install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+bench: system-deps install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""HTTP dialects: each owns its auth scheme, body encoding, wire validation and error envelope."""

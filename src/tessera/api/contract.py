@@ -1,0 +1,102 @@
+"""The OpenAPI contracts Tessera ships, and validation of bodies against their schemas.
+
+Request bodies are decoded by msgspec on the happy path (fast); when that fails, the body is
+checked against the contract's own JSON Schema to name *every* failing field, not just the
+first one msgspec meets.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+CONTRACTS = {
+    "admin-v2": "admin-v2.yaml",
+    "headless-2025-06": "headless-2025-06.yaml",
+}
+
+
+@cache
+def load_contract(name: str) -> dict[str, Any]:
+    filename = CONTRACTS[name]
+    text = files("tessera.openapi").joinpath(filename).read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text) if filename.endswith(".yaml") else json.loads(text)
+    return data
+
+
+@cache
+def contract_json(name: str) -> bytes:
+    return json.dumps(load_contract(name), indent=1).encode()
+
+
+@cache
+def schema_validator(contract: str, schema: str) -> Draft202012Validator:
+    """A validator for ``#/components/schemas/<schema>`` that resolves refs within the contract."""
+    document = load_contract(contract)
+    root = {**document, "$ref": f"#/components/schemas/{schema}"}
+    return Draft202012Validator(root)
+
+
+def _dotted(path: list[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "object": "an object",
+    "array": "an array",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _describe(error: ValidationError) -> dict[str, str]:
+    path = [p for p in error.absolute_path]
+    field = _dotted(path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    # jsonschema types validator_value loosely; it is the schema keyword's own value.
+    value: Any = error.validator_value
+    match error.validator:
+        case "required":
+            missing = str(error.message.split("'")[1]) if "'" in error.message else "?"
+            return {_dotted([*path, missing]): "is required"}
+        case "additionalProperties":
+            known = set(schema.get("properties", {}))
+            instance = error.instance if isinstance(error.instance, dict) else {}
+            return {
+                _dotted([*path, str(k)]): "is not a known field" for k in instance if k not in known
+            }
+        case "type":
+            names = [value] if isinstance(value, str) else list(value)
+            return {field: "must be " + " or ".join(_TYPE_NAMES.get(n, n) for n in names)}
+        case "minLength":
+            return {field: f"must be at least {error.validator_value} characters long"}
+        case "maxLength":
+            return {field: f"must be at most {error.validator_value} characters long"}
+        case "pattern":
+            return {field: f"must match the pattern {error.validator_value}"}
+        case "enum":
+            options = ", ".join(str(v) for v in value)
+            return {field: f"must be one of: {options}"}
+        case _:
+            return {field: error.message}
+
+
+def schema_errors(contract: str, schema: str, instance: Any) -> dict[str, str]:
+    """Every violation of the contract schema, as ``{dotted.field: message}`` (root: ``body``)."""
+    details: dict[str, str] = {}
+    for error in schema_validator(contract, schema).iter_errors(instance):
+        for field, message in _describe(error).items():
+            details.setdefault(field or "body", message)
+    return details

@@ -1,0 +1,1 @@
+"""LoyaltyLion Admin API v2 (``/v2``): WebView sessions, whoami, sites."""

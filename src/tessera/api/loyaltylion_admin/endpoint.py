@@ -1,0 +1,81 @@
+"""What every Admin API endpoint does before and after its own few lines.
+
+Authenticate, apply the caller's rate limit, check the scope, run the endpoint, and render any
+domain error in the Admin envelope, adding the rate-limit and deprecation headers to every
+answer, errors included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tessera.auth.principal import Principal, parse_authorization
+from tessera.kit.errors import DomainError, Invalid, RateLimited
+from tessera.state import Tessera
+
+from .errors import render
+
+# RFC 9745 / RFC 8594: token & secret auth is deprecated and supported until 10 January 2027.
+DEPRECATION_HEADERS = {
+    "Deprecation": "@1735689600",
+    "Sunset": "Sun, 10 Jan 2027 00:00:00 GMT",
+}
+
+Handler = Callable[[Request, Tessera, Principal], Awaitable[Response]]
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    return Response(msgspec.json.encode(payload), status, media_type="application/json")
+
+
+def admin_endpoint(
+    *, scope: str | None = None, allow_site_secret: bool = False, heavy: bool = False
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """``heavy`` endpoints (WebView sessions) have their own, higher rate limit."""
+
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            tessera: Tessera = request.state.tessera
+            headers: dict[str, str] = {}
+            try:
+                credentials = parse_authorization(request.headers.get("authorization"))
+                if credentials.scheme == "basic":
+                    headers.update(DEPRECATION_HEADERS)
+                principal = await tessera.authenticate(
+                    credentials, allow_site_secret=allow_site_secret
+                )
+                settings = tessera.settings
+                default = (
+                    settings.rate_limit_webview_sessions if heavy else settings.rate_limit_default
+                )
+                limit = principal.rate_limit or default
+                bucket = "webview_sessions" if heavy else "admin"
+                state = await tessera.limiter.hit(limit, bucket, principal.limiter_id)
+                headers.update(state.headers())
+                if not state.allowed:
+                    raise RateLimited(state.description, state.reset_after)
+                if scope is not None:
+                    principal.require_scope(scope)
+                response = await handler(request, tessera, principal)
+            except DomainError as exc:
+                return render(exc, headers)
+            response.headers.update(headers)
+            return response
+
+        endpoint.__name__ = handler.__name__
+        return endpoint
+
+    return wrap
+
+
+def path_int(request: Request, name: str) -> int:
+    raw = request.path_params[name]
+    try:
+        return int(raw)
+    except ValueError:
+        raise Invalid(f"Invalid {name}", {name: "must be a number"}) from None

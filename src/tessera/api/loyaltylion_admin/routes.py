@@ -1,0 +1,124 @@
+"""Admin API v2 endpoints: decode, call one service, encode."""
+
+from __future__ import annotations
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tessera.api.body import read_json_body
+from tessera.api.contract import schema_errors
+from tessera.auth.principal import Principal
+from tessera.kit.clock import iso_z
+from tessera.kit.errors import Invalid
+from tessera.programs.sites import Site, list_sites
+from tessera.sessions.webview import WebviewCustomer, issue_webview_session
+from tessera.state import Tessera
+
+from .endpoint import admin_endpoint, json_response, path_int
+from .schemas import (
+    CreateWebviewSessionIn,
+    CreateWebviewSessionOut,
+    IdentityOut,
+    SiteOut,
+    SitesOut,
+    WebviewSessionOut,
+    WhoamiOut,
+)
+
+
+def decode_webview_request(body: bytes) -> CreateWebviewSessionIn:
+    try:
+        return msgspec.json.decode(body, type=CreateWebviewSessionIn)
+    except msgspec.DecodeError:
+        pass
+    # The slow path, only for bad input: say everything that is wrong, field by field.
+    try:
+        data = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        raise Invalid("The request body is not valid JSON") from None
+    details = schema_errors("admin-v2", "SitesCreateWebviewSessionRequestBody", data)
+    if "body" in details:
+        raise Invalid("The request body must be a JSON object")
+    raise Invalid("The request body is invalid", details or {"body": "is invalid"})
+
+
+def check_customer(customer: WebviewCustomer | None) -> None:
+    """Beyond the contract's types: a customer needs an id to be found by and a plausible email."""
+    if customer is None:
+        return
+    details = {}
+    if not customer.merchant_id.strip():
+        details["customer.merchant_id"] = "must not be empty"
+    if "@" not in customer.email:
+        details["customer.email"] = "must be an email address"
+    if details:
+        raise Invalid("The request body is invalid", details)
+
+
+@admin_endpoint(scope="write_customers", allow_site_secret=True, heavy=True)
+async def create_webview_session(
+    request: Request, tessera: Tessera, principal: Principal
+) -> Response:
+    site = await tessera.site_for(principal, path_int(request, "site_id"))
+    body = decode_webview_request(await read_json_body(request, tessera.settings.max_body_bytes))
+    customer = (
+        None
+        if isinstance(body.customer, msgspec.UnsetType)
+        else WebviewCustomer(merchant_id=body.customer.merchant_id, email=body.customer.email)
+    )
+    check_customer(customer)
+    async with tessera.engine.begin() as conn:
+        issued = await issue_webview_session(
+            conn,
+            site,
+            channel=body.channel,
+            language=None if isinstance(body.language, msgspec.UnsetType) else body.language,
+            currency=None if isinstance(body.currency, msgspec.UnsetType) else body.currency,
+            customer=customer,
+            public_url=tessera.settings.public_url,
+            ttl_seconds=tessera.settings.webview_session_ttl,
+        )
+    out = WebviewSessionOut(url=issued.url, expires_at=iso_z(issued.expires_at))
+    return json_response(CreateWebviewSessionOut(webview_session=out), 201)
+
+
+@admin_endpoint()
+async def whoami(request: Request, tessera: Tessera, principal: Principal) -> Response:
+    identity = IdentityOut(
+        kind=principal.kind,
+        account_id=principal.account_id,
+        program_id=principal.program_id,
+        scopes=sorted(principal.scopes),
+    )
+    return json_response(WhoamiOut(identity=identity))
+
+
+def site_out(site: Site) -> SiteOut:
+    return SiteOut(
+        id=site.id,
+        program_id=site.program_id,
+        account_id=site.account_id,
+        name=site.name,
+        url=site.url,
+        platform=site.platform,
+        currencies=list(site.currencies),
+        languages=list(site.languages),
+        created_at=iso_z(site.created_at, millis=True),
+        updated_at=iso_z(site.updated_at, millis=True),
+    )
+
+
+@admin_endpoint()
+async def sites(request: Request, tessera: Tessera, principal: Principal) -> Response:
+    async with tessera.engine.connect() as conn:
+        found = await list_sites(conn, principal.program_id)
+    return json_response(SitesOut(sites=[site_out(site) for site in found]))
+
+
+routes = [
+    Route("/identity/whoami", whoami, methods=["GET"]),
+    Route("/sites", sites, methods=["GET"]),
+    Route("/sites/{site_id}/webviews/sessions", create_webview_session, methods=["POST"]),
+]

@@ -1,0 +1,1 @@
+"""Who is calling: API keys with scopes, and the deprecated site token & secret."""

@@ -1,0 +1,299 @@
+"""The ``tessera`` command: serve, migrate, demo, keys, sites."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shlex
+from collections.abc import Awaitable, Callable
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tessera.auth.keys import create_key, list_keys, revoke_key, validate_rate_limit
+from tessera.auth.scopes import SCOPES, parse_scopes
+from tessera.config import Settings
+from tessera.kit.errors import DomainError
+from tessera.store.engine import create_engine
+from tessera.store.migrate import migrate as run_migrations
+
+app = typer.Typer(
+    help="Tessera: short-lived, scoped customer sessions (LoyaltyLion- and Stripe-compatible).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+sites_app = typer.Typer(help="Manage a program's sites.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(sites_app, name="sites")
+
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def in_transaction(work: Callable[[AsyncConnection], Awaitable[T]], *, migrate: bool = True) -> T:
+    """Run ``work`` in one transaction on a migrated database; domain errors become messages."""
+    config = settings()
+
+    async def run() -> T:
+        if migrate:
+            await run_migrations(config)
+        engine = create_engine(config)
+        try:
+            async with engine.begin() as conn:
+                return await work(conn)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except DomainError as exc:
+        details = getattr(exc, "details", {}) or {}
+        extra = "".join(f"\n  {field}: {message}" for field, message in details.items())
+        fail(exc.message + extra)
+    except OSError as exc:
+        fail(f"cannot reach the database: {exc}")
+
+
+def print_json(payload: object) -> None:
+    typer.echo(json.dumps(payload, indent=2))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (also done by `serve` on start)."""
+    config = settings()
+    asyncio.run(run_migrations(config))
+    console.print(f"[green]✓[/] database is up to date ({_safe_url(config.database_url)})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Apply migrations, then serve the API and pages."""
+    import uvicorn
+
+    config = settings()
+    if workers > 1 and config.redis_url is None:
+        err.print(
+            "[yellow]note:[/] with several workers and no TESSERA_REDIS_URL, "
+            "each worker keeps its own rate-limit counters"
+        )
+    asyncio.run(run_migrations(config))
+    console.print(
+        f"[green]✓[/] Tessera on [bold]http://{host}:{port}[/] "
+        f"({workers} worker{'s' if workers > 1 else ''}, {_safe_url(config.database_url)})"
+    )
+    uvicorn.run(
+        "tessera.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # Our own access log names route templates; uvicorn's would print WebView tokens.
+        access_log=False,
+        log_level="warning",
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+    rate_limit: Annotated[
+        str | None, typer.Option(help="Rate limit for the demo key, e.g. 5000/second.")
+    ] = None,
+) -> None:
+    """Set up (once) the demo program "Tessera Rewards" and print a fresh demo API key."""
+    from tessera.demo.setup import set_up_demo
+
+    if rate_limit is not None:
+        try:
+            validate_rate_limit(rate_limit)
+        except ValueError as exc:
+            fail(str(exc))
+    result = in_transaction(lambda conn: set_up_demo(conn, rate_limit=rate_limit))
+    config = settings()
+    if as_json:
+        print_json(
+            {"program_id": result.program_id, "site_id": result.site_id, "api_key": result.api_key}
+        )
+        return
+    body = json.dumps(
+        {
+            "channel": "tessera-demo-app",
+            "language": "en",
+            "currency": "usd",
+            "customer": {"merchant_id": "1000001", "email": "alice@example.com"},
+        }
+    )
+    curl = (
+        f"curl -s -X POST {config.public_url}/v2/sites/{result.site_id}/webviews/sessions \\\n"
+        f"  -H 'Authorization: Bearer {result.api_key}' \\\n"
+        f"  -H 'Content-Type: application/json' \\\n"
+        f"  -d {shlex.quote(body)}"
+    )
+    state = "created" if result.created else "already set up"
+    console.print(
+        Panel.fit(
+            f"Program [bold]Tessera Rewards[/] (id {result.program_id}, {state}), "
+            f"site {result.site_id}\n"
+            f"API key (every scope; shown once, the previous demo key is revoked):\n"
+            f"  [bold green]{result.api_key}[/]",
+            title="Tessera demo",
+        )
+    )
+    console.print("Mint a WebView session for customer 1000001, then open its url in a browser:\n")
+    # Outside the panel and unwrapped, so that it copies and pastes as one working command.
+    console.print(curl, soft_wrap=True, highlight=False, markup=False)
+
+
+@keys_app.command("create")
+def keys_create(
+    program: Annotated[int, typer.Option(help="Program id.")],
+    scopes: Annotated[str, typer.Option(help=f"Comma-separated: {','.join(SCOPES)}.")] = "",
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    rate_limit: Annotated[
+        str | None, typer.Option(help="Override the rate limits for this key, e.g. 5000/second.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Create an API key. It is printed once and stored only as a hash."""
+    try:
+        scope_list = parse_scopes(scopes)
+        validate_rate_limit(rate_limit)
+    except ValueError as exc:
+        fail(str(exc))
+    created = in_transaction(
+        lambda conn: create_key(conn, program, scope_list, name=name, rate_limit=rate_limit)
+    )
+    if as_json:
+        print_json({"api_key": created.secret, "id": created.key.id, "scopes": scope_list})
+        return
+    console.print(f"[green]✓[/] API key {created.key.id} for program {program}:")
+    console.print(f"  [bold]{created.secret}[/]")
+    console.print("  Store it now: Tessera keeps only its hash and cannot show it again.")
+
+
+@keys_app.command("list")
+def keys_list(
+    program: Annotated[int | None, typer.Option(help="Only this program's keys.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List API keys (never their secrets)."""
+    found = in_transaction(lambda conn: list_keys(conn, program))
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": k.id,
+                    "program_id": k.program_id,
+                    "name": k.name,
+                    "prefix": k.display_prefix,
+                    "scopes": sorted(k.scopes),
+                    "rate_limit": k.rate_limit,
+                    "created_at": k.created_at.isoformat(),
+                    "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+                }
+                for k in found
+            ]
+        )
+        return
+    table = Table("id", "program", "name", "key", "scopes", "rate limit", "state")
+    for k in found:
+        state = "[red]revoked[/]" if k.revoked_at else "[green]active[/]"
+        table.add_row(
+            str(k.id),
+            str(k.program_id),
+            k.name,
+            k.display_prefix + "…",
+            ", ".join(sorted(k.scopes)),
+            k.rate_limit or "default",
+            state,
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="The key's id (see `keys list`).")],
+) -> None:
+    """Revoke an API key at once (other workers stop accepting it within seconds)."""
+    key = in_transaction(lambda conn: revoke_key(conn, key_id))
+    console.print(f"[green]✓[/] API key {key.id} ({key.display_prefix}…) is revoked")
+
+
+@sites_app.command("create")
+def sites_create(
+    program: Annotated[int, typer.Option(help="Program id.")],
+    name: Annotated[str, typer.Option(help="Site name.")],
+    url: Annotated[str, typer.Option(help="Store URL.")] = "",
+    languages: Annotated[str, typer.Option(help="Comma-separated, default first.")] = "en",
+    currencies: Annotated[str, typer.Option(help="Comma-separated, default first.")] = "usd",
+    primary_colour: Annotated[str | None, typer.Option(help="Theme colour, e.g. #3b3b98.")] = None,
+    logo_url: Annotated[str | None, typer.Option(help="Logo shown on the page.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Create a site; prints its id and its legacy token & secret (shown once)."""
+    from tessera.programs.sites import create_site
+
+    theme = {k: v for k, v in {"primary_colour": primary_colour, "logo_url": logo_url}.items() if v}
+    created = in_transaction(
+        lambda conn: create_site(
+            conn,
+            program,
+            name=name,
+            url=url,
+            languages=languages.split(","),
+            currencies=currencies.split(","),
+            theme=theme,
+        )
+    )
+    if as_json:
+        print_json({"site_id": created.site.id, "token": created.token, "secret": created.secret})
+        return
+    console.print(f"[green]✓[/] site {created.site.id} ({created.site.name}) in program {program}")
+    console.print(f"  legacy token:  {created.token}\n  legacy secret: [bold]{created.secret}[/]")
+    console.print("  The secret is shown once; prefer API keys (`tessera keys create`).")
+
+
+@app.command("programs-create", hidden=True)
+def programs_create(name: str) -> None:
+    """Create an empty program (used by tests and scripts)."""
+    from tessera.programs.sites import create_program
+
+    program = in_transaction(lambda conn: create_program(conn, name))
+    print_json({"program_id": program.id})
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Customers: one record per program, keyed by the merchant's own id."""

@@ -1,0 +1,1 @@
+"""The demo program `tessera demo` sets up."""

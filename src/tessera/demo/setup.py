@@ -1,0 +1,78 @@
+"""``tessera demo``: an idempotent demo program, site, configuration and API key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources import files
+
+import yaml
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tessera.auth.keys import create_key
+from tessera.auth.scopes import SCOPES
+from tessera.kit.clock import utcnow
+from tessera.programs.configuration import apply_document, current_document, parse_document
+from tessera.programs.sites import create_program, create_site, find_program_by_name, list_sites
+from tessera.store.tables import api_keys
+
+DEMO_PROGRAM = "Tessera Rewards"
+DEMO_KEY_NAME = "demo"
+DEMO_THEME = {
+    "primary_colour": "#5b3cc4",
+    "background_colour": "#f7f5ff",
+    "text_colour": "#1d1b2c",
+    "logo_url": "",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Demo:
+    program_id: int
+    site_id: int
+    api_key: str
+    created: bool
+
+
+def demo_document_data() -> object:
+    return yaml.safe_load(files("tessera.demo").joinpath("program.yaml").read_text("utf-8"))
+
+
+async def set_up_demo(conn: AsyncConnection, *, rate_limit: str | None = None) -> Demo:
+    """Create the demo once; later runs reuse it. The API key is shown only when created, so
+    every run issues a fresh demo key and revokes the previous one: one live demo key at a time."""
+    program = await find_program_by_name(conn, DEMO_PROGRAM)
+    created = program is None
+    if program is None:
+        program = await create_program(conn, DEMO_PROGRAM)
+        await create_site(
+            conn,
+            program.id,
+            name="Tessera Demo Store",
+            url="https://demo.tessera.example",
+            platform="custom",
+            languages=["en", "de", "es", "fr", "it", "nl", "sv"],
+            currencies=["usd", "eur", "gbp", "sek"],
+            default_language="en",
+            default_currency="usd",
+            theme=DEMO_THEME,
+        )
+    document = parse_document(demo_document_data())
+    if await current_document(conn, program.id) != document:
+        await apply_document(conn, program.id, document)
+    site = (await list_sites(conn, program.id))[-1]
+    await conn.execute(
+        api_keys.update()
+        .where(
+            api_keys.c.program_id == program.id,
+            api_keys.c.name == DEMO_KEY_NAME,
+            api_keys.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    key = await create_key(
+        conn, program.id, list(SCOPES), name=DEMO_KEY_NAME, rate_limit=rate_limit
+    )
+    return Demo(program_id=program.id, site_id=site.id, api_key=key.secret, created=created)
+
+
+__all__ = ["Demo", "set_up_demo"]

@@ -1,0 +1,1 @@
+"""The points ledger and what is derived from it."""

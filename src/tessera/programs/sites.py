@@ -1,0 +1,240 @@
+"""Programs and sites: the tenants. Every read here is scoped by ``program_id``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tessera.kit.clock import as_utc, utcnow
+from tessera.kit.errors import Invalid, NotFound
+from tessera.kit.secrets import hash_secret, new_secret
+from tessera.store.tables import programs, sites
+
+DEFAULT_THEME: dict[str, str] = {
+    "primary_colour": "#3b3b98",
+    "background_colour": "#ffffff",
+    "text_colour": "#1f2933",
+    "logo_url": "",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    id: int
+    account_id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    id: int
+    program_id: int
+    account_id: int
+    name: str
+    url: str
+    platform: str
+    default_language: str
+    languages: tuple[str, ...]
+    default_currency: str
+    currencies: tuple[str, ...]
+    theme: dict[str, str]
+    created_at: datetime
+    updated_at: datetime
+
+    def effective_language(self, requested: str | None) -> str:
+        """The requested language if supported (or its base language), else the default."""
+        if requested:
+            wanted = requested.strip().lower().replace("_", "-")
+            if wanted in self.languages:
+                return wanted
+            base = wanted.split("-", 1)[0]
+            if base in self.languages:
+                return base
+        return self.default_language
+
+    def effective_currency(self, requested: str | None) -> str:
+        if requested:
+            wanted = requested.strip().lower()
+            if wanted in self.currencies:
+                return wanted
+        return self.default_currency
+
+
+@dataclass(frozen=True, slots=True)
+class SiteCredentials:
+    """What ``create_site`` returns once: the legacy token and the secret in clear."""
+
+    site: Site
+    token: str
+    secret: str
+
+
+_SITE_COLUMNS = (
+    sites.c.id,
+    sites.c.program_id,
+    programs.c.account_id,
+    sites.c.name,
+    sites.c.url,
+    sites.c.platform,
+    sites.c.default_language,
+    sites.c.languages,
+    sites.c.default_currency,
+    sites.c.currencies,
+    sites.c.theme,
+    sites.c.created_at,
+    sites.c.updated_at,
+)
+
+
+def _site(row: sa.Row[Any]) -> Site:
+    return Site(
+        id=row.id,
+        program_id=row.program_id,
+        account_id=row.account_id,
+        name=row.name,
+        url=row.url,
+        platform=row.platform,
+        default_language=row.default_language,
+        languages=tuple(row.languages),
+        default_currency=row.default_currency,
+        currencies=tuple(row.currencies),
+        theme={**DEFAULT_THEME, **row.theme},
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
+    )
+
+
+def _site_query() -> sa.Select[Any]:
+    return sa.select(*_SITE_COLUMNS).join(programs, programs.c.id == sites.c.program_id)
+
+
+async def create_program(
+    conn: AsyncConnection, name: str, account_id: int | None = None
+) -> Program:
+    if not name.strip():
+        raise Invalid("A program needs a name", {"name": "must not be empty"})
+    now = utcnow()
+    # One account per program unless told otherwise: the account id only matters to whoami.
+    result = await conn.execute(
+        programs.insert()
+        .values(account_id=account_id or 0, name=name.strip(), created_at=now, updated_at=now)
+        .returning(programs.c.id)
+    )
+    program_id = result.scalar_one()
+    if account_id is None:
+        await conn.execute(
+            programs.update().where(programs.c.id == program_id).values(account_id=program_id)
+        )
+    return Program(id=program_id, account_id=account_id or program_id, name=name.strip())
+
+
+async def get_program(conn: AsyncConnection, program_id: int) -> Program:
+    row = (await conn.execute(sa.select(programs).where(programs.c.id == program_id))).one_or_none()
+    if row is None:
+        raise NotFound("program", f"No program with id {program_id}")
+    return Program(id=row.id, account_id=row.account_id, name=row.name)
+
+
+async def find_program_by_name(conn: AsyncConnection, name: str) -> Program | None:
+    row = (
+        await conn.execute(
+            sa.select(programs).where(programs.c.name == name).order_by(programs.c.id).limit(1)
+        )
+    ).one_or_none()
+    return None if row is None else Program(id=row.id, account_id=row.account_id, name=row.name)
+
+
+def _codes(values: list[str], field: str, length: int | None = None) -> list[str]:
+    cleaned = [v.strip().lower() for v in values if v.strip()]
+    if not cleaned:
+        raise Invalid("Invalid site", {field: "must name at least one value"})
+    for value in cleaned:
+        if length is not None and (len(value) != length or not value.isalpha()):
+            raise Invalid("Invalid site", {field: f"{value!r} is not an ISO 4217 currency code"})
+    return list(dict.fromkeys(cleaned))
+
+
+async def create_site(
+    conn: AsyncConnection,
+    program_id: int,
+    *,
+    name: str,
+    url: str = "",
+    platform: str = "custom",
+    languages: list[str],
+    currencies: list[str],
+    default_language: str | None = None,
+    default_currency: str | None = None,
+    theme: dict[str, str] | None = None,
+) -> SiteCredentials:
+    await get_program(conn, program_id)
+    langs = _codes(languages, "languages")
+    currs = _codes(currencies, "currencies", length=3)
+    default_language = (default_language or langs[0]).lower()
+    default_currency = (default_currency or currs[0]).lower()
+    if default_language not in langs:
+        raise Invalid("Invalid site", {"default_language": "must be one of the site's languages"})
+    if default_currency not in currs:
+        raise Invalid("Invalid site", {"default_currency": "must be one of the site's currencies"})
+    unknown = set(theme or {}) - set(DEFAULT_THEME)
+    if unknown:
+        raise Invalid("Invalid site", {"theme": f"unknown settings: {', '.join(sorted(unknown))}"})
+    token, secret = new_secret(), new_secret()
+    now = utcnow()
+    site_id = (
+        await conn.execute(
+            sites.insert()
+            .values(
+                program_id=program_id,
+                name=name,
+                url=url,
+                platform=platform,
+                default_language=default_language,
+                languages=langs,
+                default_currency=default_currency,
+                currencies=currs,
+                token=token,
+                secret_hash=hash_secret(secret),
+                theme=theme or {},
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(sites.c.id)
+        )
+    ).scalar_one()
+    return SiteCredentials(
+        site=await get_site(conn, program_id, site_id), token=token, secret=secret
+    )
+
+
+async def get_site(conn: AsyncConnection, program_id: int, site_id: int) -> Site:
+    """The site, if it belongs to ``program_id``; otherwise NotFound (never Forbidden)."""
+    row = (
+        await conn.execute(
+            _site_query().where(sites.c.id == site_id, sites.c.program_id == program_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("site", f"Site {site_id} not found")
+    return _site(row)
+
+
+async def list_sites(conn: AsyncConnection, program_id: int) -> list[Site]:
+    rows = await conn.execute(
+        _site_query().where(sites.c.program_id == program_id).order_by(sites.c.id.desc())
+    )
+    return [_site(row) for row in rows]
+
+
+async def find_site_by_token(conn: AsyncConnection, token: str) -> tuple[Site, str] | None:
+    """The site behind a legacy token with its stored secret hash (for the caller to compare)."""
+    row = (
+        await conn.execute(
+            _site_query().add_columns(sites.c.secret_hash).where(sites.c.token == token)
+        )
+    ).one_or_none()
+    return None if row is None else (_site(row), row.secret_hash)

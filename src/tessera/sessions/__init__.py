@@ -1,0 +1,1 @@
+"""Sessions a merchant mints for one customer: WebView, headless, Stripe customer sessions."""

@@ -1,0 +1,139 @@
+"""WebView sessions: a short-lived URL that opens one site's Loyalty Page, maybe for one customer.
+
+The URL carries a token (128 bits, stored as a hash). Opening it exchanges the token for a
+visit secret, set as a cookie, so the page survives reloads for the visit while the URL
+itself expires after minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tessera.kit.clock import as_utc, utcnow
+from tessera.kit.errors import Expired, NotFound
+from tessera.kit.secrets import hash_secret, new_secret
+from tessera.programs.sites import Site
+from tessera.store.tables import webview_sessions
+
+
+@dataclass(frozen=True, slots=True)
+class WebviewCustomer:
+    merchant_id: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedWebviewSession:
+    url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WebviewSession:
+    id: int
+    program_id: int
+    site_id: int
+    channel: str
+    language: str
+    currency: str
+    customer: WebviewCustomer | None
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    session: WebviewSession
+    secret: str
+    expires_at: datetime
+
+
+async def issue_webview_session(
+    conn: AsyncConnection,
+    site: Site,
+    *,
+    channel: str,
+    language: str | None,
+    currency: str | None,
+    customer: WebviewCustomer | None,
+    public_url: str,
+    ttl_seconds: int,
+) -> IssuedWebviewSession:
+    """Mint a session for ``site``; unsupported language or currency fall back to defaults."""
+    token = new_secret()
+    now = utcnow()
+    expires_at = (now + timedelta(seconds=ttl_seconds)).replace(microsecond=0)
+    await conn.execute(
+        webview_sessions.insert().values(
+            token_hash=hash_secret(token),
+            program_id=site.program_id,
+            site_id=site.id,
+            channel=channel,
+            language=site.effective_language(language),
+            currency=site.effective_currency(currency),
+            merchant_id=customer.merchant_id if customer else None,
+            email=customer.email if customer else None,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    return IssuedWebviewSession(url=f"{public_url}/webview/{token}", expires_at=expires_at)
+
+
+def _session(row: sa.Row[Any]) -> WebviewSession:
+    customer = (
+        WebviewCustomer(merchant_id=row.merchant_id, email=row.email)
+        if row.merchant_id is not None
+        else None
+    )
+    return WebviewSession(
+        id=row.id,
+        program_id=row.program_id,
+        site_id=row.site_id,
+        channel=row.channel,
+        language=row.language,
+        currency=row.currency,
+        customer=customer,
+        expires_at=as_utc(row.expires_at),
+    )
+
+
+async def open_webview_session(conn: AsyncConnection, token: str, visit_ttl_seconds: int) -> Visit:
+    """Exchange the URL's token for a new visit. Unknown: NotFound; past ``expires_at``: Expired."""
+    row = (
+        await conn.execute(
+            sa.select(webview_sessions).where(webview_sessions.c.token_hash == hash_secret(token))
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("webview_session", "This loyalty page link is not valid.")
+    session = _session(row)
+    now = utcnow()
+    if session.expires_at <= now:
+        raise Expired("This loyalty page link has expired.")
+    secret = new_secret()
+    visit_expires_at = now + timedelta(seconds=visit_ttl_seconds)
+    await conn.execute(
+        webview_sessions.update()
+        .where(webview_sessions.c.id == session.id)
+        .values(visit_hash=hash_secret(secret), visit_expires_at=visit_expires_at)
+    )
+    return Visit(session=session, secret=secret, expires_at=visit_expires_at)
+
+
+async def resume_visit(conn: AsyncConnection, secret: str) -> WebviewSession:
+    """The session behind a visit cookie, while the visit lasts."""
+    row = (
+        await conn.execute(
+            sa.select(webview_sessions).where(webview_sessions.c.visit_hash == hash_secret(secret))
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("webview_visit", "This loyalty page visit is not valid.")
+    if as_utc(row.visit_expires_at) <= utcnow():
+        raise Expired("This loyalty page visit has expired.")
+    return _session(row)

@@ -1,0 +1,35 @@
+"""The async engine, with the per-connection settings each backend needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from tessera.config import Settings
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the one writer; FULL sync makes an acknowledged commit
+    # survive a power cut, not only a process crash; busy_timeout queues writers instead of
+    # failing them with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    if settings.is_sqlite:
+        path = settings.sqlite_path()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(settings.database_url, pool_size=8, max_overflow=8)
+        sa.event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        return engine
+    return create_async_engine(
+        settings.database_url, pool_size=10, max_overflow=10, pool_pre_ping=False
+    )
