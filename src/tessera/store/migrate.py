@@ -23,8 +23,9 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def migrate(settings: Settings, revision: str = "head") -> None:
-    """Bring the database at ``settings.database_url`` up to ``revision``."""
+async def migrate(settings: Settings, revision: str = "heads") -> None:
+    """Bring the database up to ``revision``: by default every head, so independent branches
+    of the migration history (one per domain) all apply."""
     engine = create_engine(settings)
     try:
         async with engine.begin() as conn:
@@ -33,5 +34,5 @@ async def migrate(settings: Settings, revision: str = "head") -> None:
         await engine.dispose()
 
 
-def migrate_sync(settings: Settings, revision: str = "head") -> None:
+def migrate_sync(settings: Settings, revision: str = "heads") -> None:
     asyncio.run(migrate(settings, revision))
