@@ -17,6 +17,7 @@ from tessera.api.contract import CONTRACTS, contract_json
 from tessera.api.loyaltylion_admin.errors import error_body
 from tessera.api.loyaltylion_admin.routes import routes as admin_routes
 from tessera.config import Settings
+from tessera.logs import configure_logging
 from tessera.observability import Metrics, ObservabilityMiddleware
 from tessera.state import Tessera
 from tessera.web import docs as api_docs
@@ -76,4 +77,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 def create_app_from_env() -> Starlette:
     """Factory for ``uvicorn --factory`` (each worker builds its own app from the environment)."""
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings)

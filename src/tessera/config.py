@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from limits import parse as parse_limit
 
 DEFAULT_DATABASE_URL = "sqlite:///var/tessera.db"
 
@@ -22,6 +24,18 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    try:
+        parse_limit(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a rate limit like 100/second, got {value!r}") from None
+    return value
+
+
 def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -33,6 +47,19 @@ def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ValueError(f"{name} must be positive, got {value}")
     return value
+
+
+def _public_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"TESSERA_PUBLIC_URL must start with http:// or https://, got {value!r}")
+    return value.rstrip("/")
+
+
+def _log_level(value: str) -> str:
+    level = value.lower()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"TESSERA_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return level
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +76,6 @@ class Settings:
     # immediate in the worker that revokes; other workers see it within this many seconds.
     auth_cache_ttl: float = 5.0
     log_level: str = "info"
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -59,7 +85,7 @@ class Settings:
             database_url=normalize_database_url(
                 env.get("TESSERA_DATABASE_URL") or DEFAULT_DATABASE_URL
             ),
-            public_url=(env.get("TESSERA_PUBLIC_URL") or defaults.public_url).rstrip("/"),
+            public_url=_public_url(env.get("TESSERA_PUBLIC_URL") or defaults.public_url),
             redis_url=env.get("TESSERA_REDIS_URL") or None,
             webview_session_ttl=_seconds(
                 env, "TESSERA_WEBVIEW_SESSION_TTL", defaults.webview_session_ttl
@@ -67,10 +93,13 @@ class Settings:
             webview_visit_ttl=_seconds(
                 env, "TESSERA_WEBVIEW_VISIT_TTL", defaults.webview_visit_ttl
             ),
-            rate_limit_webview_sessions=env.get("TESSERA_RATE_LIMIT_WEBVIEW_SESSIONS")
-            or defaults.rate_limit_webview_sessions,
-            rate_limit_default=env.get("TESSERA_RATE_LIMIT_DEFAULT") or defaults.rate_limit_default,
-            log_level=(env.get("TESSERA_LOG_LEVEL") or defaults.log_level).lower(),
+            rate_limit_webview_sessions=_rate_limit(
+                env, "TESSERA_RATE_LIMIT_WEBVIEW_SESSIONS", defaults.rate_limit_webview_sessions
+            ),
+            rate_limit_default=_rate_limit(
+                env, "TESSERA_RATE_LIMIT_DEFAULT", defaults.rate_limit_default
+            ),
+            log_level=_log_level(env.get("TESSERA_LOG_LEVEL") or defaults.log_level),
         )
 
     def with_(self, **changes: object) -> Settings:
