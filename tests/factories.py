@@ -48,6 +48,7 @@ SMALL_PROGRAM = {
             "id": 1,
             "kind": "cart_discount_voucher",
             "points": 500,
+            "discount": 5,
             "title": {"en": "$5 voucher", "de": "5-$-Gutschein"},
         },
         {

@@ -30,6 +30,10 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 sites_app = typer.Typer(help="Manage a program's sites.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(sites_app, name="sites")
+program_app = typer.Typer(
+    help="Apply and show program files (docs/program-file.md).", no_args_is_help=True
+)
+app.add_typer(program_app, name="program")
 
 console = Console()
 err = Console(stderr=True)
@@ -177,8 +181,21 @@ def keys_create(
         str | None, typer.Option(help="Override the rate limits for this key, e.g. 5000/second.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+    stripe: Annotated[
+        bool, typer.Option("--stripe", help="Create Stripe keys: a secret and a publishable key.")
+    ] = False,
+    live: Annotated[bool, typer.Option("--live", help="Stripe keys for live mode.")] = False,
+    restricted: Annotated[
+        bool, typer.Option("--restricted", help="A restricted Stripe key (rk_) with --permissions.")
+    ] = False,
+    permissions: Annotated[
+        str, typer.Option(help="Restricted key permissions, e.g. customer_sessions:write.")
+    ] = "",
 ) -> None:
     """Create an API key. It is printed once and stored only as a hash."""
+    if stripe or live or restricted:
+        _create_stripe_keys(program, name, rate_limit, as_json, live, restricted, permissions)
+        return
     try:
         scope_list = parse_scopes(scopes)
         validate_rate_limit(rate_limit)
@@ -193,6 +210,46 @@ def keys_create(
     console.print(f"[green]✓[/] API key {created.key.id} for program {program}:")
     console.print(f"  [bold]{created.secret}[/]")
     console.print("  Store it now: Tessera keeps only its hash and cannot show it again.")
+
+
+def _create_stripe_keys(
+    program: int,
+    name: str,
+    rate_limit: str | None,
+    as_json: bool,
+    live: bool,
+    restricted: bool,
+    permissions: str,
+) -> None:
+    from tessera.auth.stripe_keys import create_stripe_keys, parse_permissions
+
+    try:
+        validate_rate_limit(rate_limit)
+        granted = parse_permissions(permissions) if restricted else None
+    except ValueError as exc:
+        fail(str(exc))
+    if restricted and not granted:
+        fail("a restricted key needs --permissions, e.g. customer_sessions:write")
+    created = in_transaction(
+        lambda conn: create_stripe_keys(
+            conn,
+            program,
+            livemode=live,
+            restricted_permissions=granted,
+            name=name,
+            rate_limit=rate_limit,
+        )
+    )
+    if as_json:
+        print_json(
+            {"secret_key": created.secret_key, "publishable_key": created.publishable_key}
+        )
+        return
+    mode = "live" if live else "test"
+    console.print(f"[green]✓[/] Stripe {mode}-mode keys for program {program}:")
+    console.print(f"  secret:      [bold]{created.secret_key}[/]")
+    console.print(f"  publishable: [bold]{created.publishable_key}[/]")
+    console.print("  Store them now: Tessera keeps only their hashes and cannot show them again.")
 
 
 @keys_app.command("list")
@@ -284,6 +341,54 @@ def programs_create(name: str) -> None:
 
     program = in_transaction(lambda conn: create_program(conn, name))
     print_json({"program_id": program.id})
+
+
+@program_app.command("apply")
+def program_apply(
+    file: Annotated[str, typer.Argument(help="Program file, YAML or JSON.")],
+    program: Annotated[int, typer.Option(help="Program id.")],
+) -> None:
+    """Validate a program file and make it the program's configuration (a new version)."""
+    from tessera.programs.configuration import apply_program_file, load_program_file
+
+    try:
+        with open(file, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+    try:
+        document = load_program_file(text, file)
+    except DomainError as exc:
+        details = getattr(exc, "details", {}) or {}
+        fail(exc.message + "".join(f"\n  {path}: {why}" for path, why in details.items()))
+    version = in_transaction(lambda conn: apply_program_file(conn, program, document))
+    console.print(
+        f"[green]✓[/] program {program} now runs version {version} "
+        f"({len(document.rules)} rules, {len(document.rewards)} rewards)"
+    )
+
+
+@program_app.command("show")
+def program_show(
+    program: Annotated[int, typer.Option(help="Program id.")],
+    version: Annotated[int | None, typer.Option(help="An earlier version.")] = None,
+) -> None:
+    """Print the program's configuration (the newest version unless told) as YAML."""
+    import yaml
+
+    from tessera.programs.configuration import program_file_version
+
+    number, data = in_transaction(lambda conn: program_file_version(conn, program, version))
+    typer.echo(f"# program {program}, version {number}")
+    typer.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), nl=False)
+
+
+@program_app.command("schema")
+def program_schema() -> None:
+    """Print the JSON Schema of a program file."""
+    from tessera.programs.configuration import program_file_schema
+
+    print_json(program_file_schema())
 
 
 def _safe_url(url: str) -> str:
