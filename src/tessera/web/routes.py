@@ -1,7 +1,277 @@
-"""WebView routes (placeholder until the Loyalty Page lands)."""
+"""The WebView Loyalty Page: open a session URL, keep the visit in a cookie, render the page.
+
+``GET /webview/{token}`` exchanges the short-lived URL token for a visit secret in an HttpOnly
+cookie and redirects to ``/webview/page``, so the token never stays in the address bar and
+reloads keep working for as long as the visit lasts. Every answer here, error pages and static
+files included, is ``no-store`` with a strict Content-Security-Policy: the pages use no script.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import logging
+import secrets
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
 
-routes: list[BaseRoute] = []
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tessera.kit.errors import Expired, NotFound
+from tessera.sessions.loyalty_page import LoyaltyPage, build_loyalty_page, open_loyalty_visit
+from tessera.sessions.webview import resume_visit
+from tessera.state import Tessera
+from tessera.web.i18n import environment, format_money, format_points, negotiate, translations
+from tessera.web.theme import PageColours, page_colours
+
+log = logging.getLogger(__name__)
+
+VISIT_COOKIE = "tessera_visit"
+COOKIE_PATH = "/webview"
+PAGE_PATH = "/webview/page"
+STATIC_PATH = "/webview/static"
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorPage:
+    status: int
+    title: str
+    message: str
+
+
+LINK_NOT_FOUND = ErrorPage(
+    404,
+    N_("This link is not valid"),
+    N_("Please open the loyalty page again from the app."),
+)
+LINK_EXPIRED = ErrorPage(
+    410,
+    N_("This link has expired"),
+    N_(
+        "For your security, loyalty page links only work for a few minutes. "
+        "Please open the loyalty page again from the app."
+    ),
+)
+NO_VISIT = ErrorPage(
+    401,
+    N_("Please open the loyalty page from the app"),
+    N_("This page can only be shown when it is opened from the app."),
+)
+VISIT_EXPIRED = ErrorPage(
+    410,
+    N_("Your visit has ended"),
+    N_("Please open the loyalty page again from the app to see your points."),
+)
+PAGE_NOT_FOUND = ErrorPage(
+    404,
+    N_("Page not found"),
+    N_("There is nothing at this address. Please open the loyalty page again from the app."),
+)
+SERVER_ERROR = ErrorPage(
+    500,
+    N_("Something went wrong"),
+    N_("The loyalty page could not be shown right now. Please try again in a moment."),
+)
+
+
+def content_security_policy(nonce: str, img_origin: str | None = None) -> str:
+    images = "'self' data:" + (f" {img_origin}" if img_origin else "")
+    return (
+        "default-src 'none'; "
+        f"style-src 'self' 'nonce-{nonce}'; "
+        f"img-src {images}; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+def render(
+    template: str,
+    language: str,
+    status: int = 200,
+    colours: PageColours | None = None,
+    **context: Any,
+) -> Response:
+    colours = colours or page_colours({})
+    nonce = secrets.token_urlsafe(16)
+    html = (
+        environment(language)
+        .get_template(template)
+        .render(
+            lang=language,
+            nonce=nonce,
+            colours=colours,
+            static_url=STATIC_PATH,
+            **context,
+        )
+    )
+    return HTMLResponse(
+        html,
+        status,
+        headers={
+            "Content-Security-Policy": content_security_policy(nonce, colours.logo_origin),
+            # Also set here (not only by PageHeaders) for the 500 page, which Starlette sends
+            # from outside the application's middleware.
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
+def error_page(error: ErrorPage, language: str, **headers: str) -> Response:
+    gettext = translations(language).gettext
+    response = render(
+        "error.html",
+        language,
+        error.status,
+        title=gettext(error.title),
+        message=gettext(error.message),
+    )
+    response.headers.update(headers)
+    return response
+
+
+def visitor_language(request: Request) -> str:
+    return negotiate(request.headers.get("accept-language"))
+
+
+def render_loyalty_page(page: LoyaltyPage) -> Response:
+    language = page.language
+
+    def points(value: int) -> str:
+        return format_points(value, language)
+
+    def money(amount: float) -> str:
+        return format_money(amount, page.currency, language)
+
+    return render(
+        "loyalty.html",
+        language,
+        colours=page_colours(page.theme),
+        page=page,
+        points=points,
+        money=money,
+    )
+
+
+async def open_session(request: Request) -> Response:
+    tessera: Tessera = request.state.tessera
+    settings = tessera.settings
+    try:
+        async with tessera.engine.begin() as conn:
+            visit = await open_loyalty_visit(
+                conn, request.path_params["token"], settings.webview_visit_ttl
+            )
+    except NotFound:
+        return error_page(LINK_NOT_FOUND, visitor_language(request))
+    except Expired:
+        return error_page(LINK_EXPIRED, visitor_language(request))
+    response = RedirectResponse(PAGE_PATH, 303)
+    response.set_cookie(
+        VISIT_COOKIE,
+        visit.secret,
+        max_age=settings.webview_visit_ttl,
+        path=COOKIE_PATH,
+        secure=settings.public_url.startswith("https://"),
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+async def loyalty_page(request: Request) -> Response:
+    tessera: Tessera = request.state.tessera
+    secret = request.cookies.get(VISIT_COOKIE)
+    if not secret:
+        return error_page(NO_VISIT, visitor_language(request))
+    try:
+        async with tessera.engine.connect() as conn:
+            session = await resume_visit(conn, secret)
+            page = await build_loyalty_page(conn, session)
+    except NotFound:
+        return error_page(NO_VISIT, visitor_language(request))
+    except Expired:
+        return error_page(VISIT_EXPIRED, visitor_language(request))
+    return render_loyalty_page(page)
+
+
+_STATIC = files("tessera.web").joinpath("static")
+_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml"}
+
+
+async def static_file(request: Request) -> Response:
+    name = request.path_params["name"]
+    suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
+    resource = _STATIC.joinpath(name)
+    if "/" in name or name.startswith(".") or suffix not in _STATIC_TYPES or not resource.is_file():
+        return error_page(PAGE_NOT_FOUND, visitor_language(request))
+    return Response(resource.read_bytes(), media_type=_STATIC_TYPES[suffix])
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        response = error_page(PAGE_NOT_FOUND, visitor_language(request))
+        response.status_code = 405
+        return response
+    return error_page(PAGE_NOT_FOUND, visitor_language(request))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    # The shopper sees a translated page, never a traceback; the log keeps the details.
+    log.exception("webview page failed", exc_info=exc)
+    return error_page(SERVER_ERROR, visitor_language(request))
+
+
+class PageHeaders:
+    """Adds the headers every WebView answer carries, whatever produced it."""
+
+    HEADERS = (
+        (b"cache-control", b"no-store"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in self.HEADERS}
+                kept = [(n, v) for n, v in message.get("headers", []) if n.lower() not in names]
+                message["headers"] = kept + list(self.HEADERS)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def webview_app() -> Starlette:
+    app = Starlette(
+        routes=[
+            Route("/page", loyalty_page, methods=["GET"]),
+            Route("/static/{name}", static_file, methods=["GET"]),
+            Route("/{token}", open_session, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: not_found, Exception: server_error},
+    )
+    app.add_middleware(PageHeaders)
+    return app
+
+
+# Mounted by the app at /webview; an inner application so that unknown paths and failures get
+# the translated error page and the no-store headers too.
+routes: list[BaseRoute] = [Mount("", app=webview_app())]
