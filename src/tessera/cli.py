@@ -140,7 +140,13 @@ def demo(
     config = settings()
     if as_json:
         print_json(
-            {"program_id": result.program_id, "site_id": result.site_id, "api_key": result.api_key}
+            {
+                "program_id": result.program_id,
+                "site_id": result.site_id,
+                "api_key": result.api_key,
+                "stripe_secret_key": result.stripe_secret_key,
+                "stripe_publishable_key": result.stripe_publishable_key,
+            }
         )
         return
     body = json.dumps(
@@ -163,7 +169,9 @@ def demo(
             f"Program [bold]Tessera Rewards[/] (id {result.program_id}, {state}), "
             f"site {result.site_id}\n"
             f"API key (every scope; shown once, the previous demo key is revoked):\n"
-            f"  [bold green]{result.api_key}[/]",
+            f"  [bold green]{result.api_key}[/]\n"
+            f"Stripe test keys (docs/stripe.md): {result.stripe_secret_key}\n"
+            f"  and publishable {result.stripe_publishable_key}",
             title="Tessera demo",
         )
     )
@@ -241,9 +249,7 @@ def _create_stripe_keys(
         )
     )
     if as_json:
-        print_json(
-            {"secret_key": created.secret_key, "publishable_key": created.publishable_key}
-        )
+        print_json({"secret_key": created.secret_key, "publishable_key": created.publishable_key})
         return
     mode = "live" if live else "test"
     console.print(f"[green]✓[/] Stripe {mode}-mode keys for program {program}:")

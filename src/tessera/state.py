@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.auth.keys import ApiKey, find_active_key
 from tessera.auth.principal import SITE_SCOPES, Credentials, Principal
+from tessera.auth.stripe_keys import StripeKey, find_stripe_key
 from tessera.config import Settings
 from tessera.kit.cache import TtlCache
 from tessera.kit.errors import NotFound, Unauthenticated
@@ -24,10 +25,12 @@ class Tessera:
     limiter: RateLimiter
     keys: TtlCache[str, ApiKey] = field(init=False)
     sites: TtlCache[tuple[int, int], Site] = field(init=False)
+    stripe_keys: TtlCache[str, StripeKey] = field(init=False)
 
     def __post_init__(self) -> None:
         self.keys = TtlCache(self.settings.auth_cache_ttl)
         self.sites = TtlCache(self.settings.auth_cache_ttl)
+        self.stripe_keys = TtlCache(self.settings.auth_cache_ttl)
 
     @classmethod
     def start(cls, settings: Settings) -> Tessera:
@@ -47,6 +50,13 @@ class Tessera:
                 return await find_active_key(conn, secret)
 
         return await self.keys.get(hash_secret(secret), load)
+
+    async def stripe_key(self, secret: str) -> StripeKey | None:
+        async def load() -> StripeKey | None:
+            async with self.engine.connect() as conn:
+                return await find_stripe_key(conn, secret)
+
+        return await self.stripe_keys.get(hash_secret(secret), load)
 
     async def authenticate(self, credentials: Credentials, *, allow_site_secret: bool) -> Principal:
         if credentials.scheme == "bearer":

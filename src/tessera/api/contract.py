@@ -16,18 +16,37 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-CONTRACTS = {
+CONTRACTS: dict[str, str | tuple[str, ...]] = {
     "admin-v2": "admin-v2.yaml",
     "headless-2025-06": "headless-2025-06.yaml",
+    # Stripe's extracts come in several files; they are served merged as one document.
+    "stripe": ("customer_sessions.json", "customers.json"),
 }
+
+
+def _read_document(filename: str) -> dict[str, Any]:
+    text = files("tessera.openapi").joinpath(filename).read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text) if filename.endswith(".yaml") else json.loads(text)
+    return data
+
+
+def _merge_documents(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first document, with the paths, components and fixtures of the others added."""
+    merged: dict[str, Any] = json.loads(json.dumps(documents[0]))
+    for document in documents[1:]:
+        merged.setdefault("paths", {}).update(document.get("paths", {}))
+        for section, entries in document.get("components", {}).items():
+            merged.setdefault("components", {}).setdefault(section, {}).update(entries)
+        merged.setdefault("x-stripe-fixtures", {}).update(document.get("x-stripe-fixtures", {}))
+    return merged
 
 
 @cache
 def load_contract(name: str) -> dict[str, Any]:
-    filename = CONTRACTS[name]
-    text = files("tessera.openapi").joinpath(filename).read_text(encoding="utf-8")
-    data: dict[str, Any] = yaml.safe_load(text) if filename.endswith(".yaml") else json.loads(text)
-    return data
+    source = CONTRACTS[name]
+    if isinstance(source, tuple):
+        return _merge_documents([_read_document(filename) for filename in source])
+    return _read_document(source)
 
 
 @cache

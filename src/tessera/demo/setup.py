@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.auth.keys import create_key
 from tessera.auth.scopes import SCOPES
+from tessera.auth.stripe_keys import create_stripe_keys, revoke_stripe_keys
 from tessera.kit.clock import utcnow
 from tessera.programs.configuration import apply_document, current_document, parse_document
 from tessera.programs.sites import create_program, create_site, find_program_by_name, list_sites
@@ -31,6 +32,8 @@ class Demo:
     site_id: int
     api_key: str
     created: bool
+    stripe_secret_key: str = ""
+    stripe_publishable_key: str = ""
 
 
 def demo_document_data() -> object:
@@ -72,7 +75,17 @@ async def set_up_demo(conn: AsyncConnection, *, rate_limit: str | None = None) -
     key = await create_key(
         conn, program.id, list(SCOPES), name=DEMO_KEY_NAME, rate_limit=rate_limit
     )
-    return Demo(program_id=program.id, site_id=site.id, api_key=key.secret, created=created)
+    # The demo's Stripe test-mode keys rotate with its API key: one live pair at a time.
+    await revoke_stripe_keys(conn, program.id, DEMO_KEY_NAME)
+    stripe = await create_stripe_keys(conn, program.id, name=DEMO_KEY_NAME, rate_limit=rate_limit)
+    return Demo(
+        program_id=program.id,
+        site_id=site.id,
+        api_key=key.secret,
+        created=created,
+        stripe_secret_key=stripe.secret_key,
+        stripe_publishable_key=stripe.publishable_key,
+    )
 
 
 __all__ = ["Demo", "set_up_demo"]

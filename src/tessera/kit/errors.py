@@ -75,3 +75,13 @@ class RateLimited(DomainError):
         super().__init__(f"Rate limit exceeded: at most {limit}")
         self.limit = limit
         self.retry_after = retry_after
+
+
+class MissingReference(Invalid):
+    """A request field names a resource that does not exist for this tenant (an input error,
+    unlike :class:`NotFound`, which is about the resource the request addresses)."""
+
+    def __init__(self, field: str, resource: str, message: str) -> None:
+        super().__init__(message, {field: message})
+        self.field = field
+        self.resource = resource

@@ -123,3 +123,197 @@ webview_sessions = sa.Table(
     sa.Column("visit_hash", sa.String(64), nullable=True, unique=True),
     sa.Column("visit_expires_at", Timestamp, nullable=True),
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Stripe dialect (migration 0002_stripe). Stripe customers are their own rows, not the
+# LoyaltyLion ``customers`` table: Stripe's are keyed by a ``cus_`` id the API mints, carry
+# livemode and a deleted flag, and never need a merchant_id or site. Every row carries
+# ``program_id`` and ``livemode`` so test and live data never mix.
+# ---------------------------------------------------------------------------------------------
+
+stripe_keys = sa.Table(
+    "stripe_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False, index=True),
+    # "secret", "restricted" or "publishable".
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("livemode", sa.Boolean, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    # ``sk_test_`` and the last four characters: enough to mask the key in errors and lists.
+    sa.Column("display_prefix", sa.String(16), nullable=False),
+    sa.Column("last4", sa.String(4), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    # Restricted keys only: ["customers:write", "customer_sessions:write", ...].
+    sa.Column("permissions", sa.JSON, nullable=True),
+    sa.Column("rate_limit", sa.String(50), nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("revoked_at", Timestamp, nullable=True),
+)
+
+stripe_customers = sa.Table(
+    "stripe_customers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("public_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("livemode", sa.Boolean, nullable=False),
+    sa.Column("email", sa.String(512), nullable=True),
+    sa.Column("name", sa.String(256), nullable=True),
+    sa.Column("description", sa.String(5000), nullable=True),
+    sa.Column("phone", sa.String(20), nullable=True),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("invoice_prefix", sa.String(12), nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index("ix_stripe_customers_program_list", "program_id", "livemode", "id"),
+)
+
+stripe_payment_methods = sa.Table(
+    "stripe_payment_methods",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("public_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("livemode", sa.Boolean, nullable=False),
+    sa.Column(
+        "customer_id", sa.Integer, sa.ForeignKey("stripe_customers.id"), nullable=True, index=True
+    ),
+    sa.Column("type", sa.String(30), nullable=False),
+    # The card's public details (brand, last4, expiry...), never a card number.
+    sa.Column("card", sa.JSON, nullable=False),
+    sa.Column("billing_details", sa.JSON, nullable=False),
+    sa.Column("allow_redisplay", sa.String(20), nullable=False),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+stripe_customer_sessions = sa.Table(
+    "stripe_customer_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("livemode", sa.Boolean, nullable=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("stripe_customers.id"), nullable=True),
+    sa.Column("customer_account", sa.String(255), nullable=True),
+    sa.Column("components", sa.JSON, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    # The client secret is single-use: claiming it sets these, and hands out an ephemeral key
+    # (stored as a hash) for the front end's later calls within the session's lifetime.
+    sa.Column("claimed_at", Timestamp, nullable=True),
+    sa.Column("ephemeral_hash", sa.String(64), nullable=True, unique=True),
+)
+
+stripe_idempotency = sa.Table(
+    "stripe_idempotency",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("livemode", sa.Boolean, nullable=False),
+    sa.Column("idempotency_key", sa.String(255), nullable=False),
+    # SHA-256 of method, path and the decoded parameters.
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    # "in_flight" until the first request's answer is stored, then "done".
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("status", sa.Integer, nullable=True),
+    sa.Column("body", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.UniqueConstraint(
+        "program_id", "livemode", "idempotency_key", name="uq_stripe_idempotency_key"
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loyalty engine (migration 0003_loyalty): customer details, the ledger's references, claimed
+# rewards, referral shares and referee incentives. Columns added to tables defined above are
+# appended here so that this domain's schema reads in one place.
+# ---------------------------------------------------------------------------------------------
+
+customers.append_column(sa.Column("first_name", sa.String(255), nullable=True))
+customers.append_column(sa.Column("last_name", sa.String(255), nullable=True))
+# Lowercased email: one customer per email in a program (Initialize Session's
+# email_already_in_use). NULL for rows from before this column, which the index then ignores.
+customers.append_column(sa.Column("email_key", sa.String(320), nullable=True))
+customers.append_column(sa.Column("enrolled_at", Timestamp, nullable=True))
+customers.append_column(sa.Column("birthday_month", sa.Integer, nullable=True))
+customers.append_column(sa.Column("birthday_day", sa.Integer, nullable=True))
+customers.append_column(sa.Column("birthday_year", sa.Integer, nullable=True))
+# "subscribed", "not_subscribed" or "unknown".
+customers.append_column(sa.Column("email_marketing", sa.String(20), nullable=True))
+customers.append_column(sa.Column("referral_code", sa.String(32), nullable=True, unique=True))
+sa.Index("uq_customers_email_key", customers.c.program_id, customers.c.email_key, unique=True)
+
+# What an entry is (history kind), and what it refers to. ``points`` keeps its sign rule: spent
+# and expired points are negative.
+ledger_entries.append_column(sa.Column("kind", sa.String(40), nullable=True))
+ledger_entries.append_column(sa.Column("rule_id", sa.Integer, nullable=True))
+ledger_entries.append_column(sa.Column("reward_id", sa.Integer, nullable=True))
+ledger_entries.append_column(sa.Column("claimed_reward_id", sa.Integer, nullable=True))
+ledger_entries.append_column(sa.Column("tier_id", sa.Integer, nullable=True))
+ledger_entries.append_column(sa.Column("label", sa.String(255), nullable=True))
+# Orders (purchase rule): the amount spent, in the program's units, for spend- and order-tiers.
+ledger_entries.append_column(sa.Column("spend", sa.Numeric(14, 2), nullable=True))
+ledger_entries.append_column(sa.Column("channel", sa.String(20), nullable=True))
+sa.Index(
+    "ix_ledger_entries_rule_completions",
+    ledger_entries.c.customer_id,
+    ledger_entries.c.rule_id,
+    ledger_entries.c.created_at,
+)
+
+claimed_rewards = sa.Table(
+    "claimed_rewards",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("reward_id", sa.Integer, nullable=False),
+    sa.Column("reward_kind", sa.String(50), nullable=False),
+    sa.Column("title", sa.String(255), nullable=False),
+    # "approved" (usable), "void" (refunded), "expired".
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("points_cost", sa.Integer, nullable=False),
+    # Voucher or gift card code: unique across every program, so a code identifies one claim.
+    sa.Column("code", sa.String(40), nullable=True, unique=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    # What was claimed, frozen at claim time (amounts in ``currency``, product and variant...).
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("cart_id", sa.String(255), nullable=True),
+    sa.Column("claimed_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=True),
+    sa.Column("used_at", Timestamp, nullable=True),
+    sa.Column("refunded_at", Timestamp, nullable=True),
+    sa.Index("ix_claimed_rewards_customer", "customer_id", "reward_id", "claimed_at"),
+)
+
+referral_shares = sa.Table(
+    "referral_shares",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+referee_incentives = sa.Table(
+    "referee_incentives",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("referrer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
+    # The referee's email, lowercased, or "" when none was given: the idempotency key with the
+    # referrer (the same friend asking twice gets the same code).
+    sa.Column("referee_key", sa.String(320), nullable=False),
+    sa.Column("code", sa.String(40), nullable=False, unique=True),
+    sa.Column("ip_address", sa.String(64), nullable=False),
+    sa.Column("user_agent", sa.String(1000), nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("program_id", "referrer_id", "referee_key", name="uq_referee_incentives"),
+)

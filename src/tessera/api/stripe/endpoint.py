@@ -1,0 +1,202 @@
+"""What every Stripe endpoint does around its own few lines: authenticate the key, apply the
+account's rate limit, check the key's permission, decode and check the parameters, honour the
+Idempotency-Key, run the endpoint in one transaction, and render errors in Stripe's envelope."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tessera.api.body import media_type, read_body
+from tessera.auth.stripe_keys import StripeKey, mask_presented_key
+from tessera.kit.errors import (
+    DomainError,
+    Forbidden,
+    RateLimited,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
+from tessera.state import Tessera
+
+from . import idempotency
+from .errors import MISSING_KEY, StripeApiError, render
+from .params import ParamError, decode_form, fingerprint, validate
+
+# Stripe's documented default limits, per account (here: per program) and mode.
+LIVE_RATE_LIMIT = "100/second"
+TEST_RATE_LIMIT = "25/second"
+
+PUBLISHABLE_KEY_REFUSED = (
+    "This API call cannot be made with a publishable API key. Please use a secret API key. "
+    "You can find a list of your API keys in Tessera with `tessera keys list`."
+)
+FRONT_END_ONLY = (
+    "This API call is made from the front end: use a publishable API key (pk_...), never a "
+    "secret key, in the browser or app."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    request: Request
+    tessera: Tessera
+    key: StripeKey
+    params: dict[str, Any]
+    conn: AsyncConnection
+
+    @property
+    def program_id(self) -> int:
+        return self.key.program_id
+
+    @property
+    def livemode(self) -> bool:
+        return self.key.livemode
+
+    def path_param(self, name: str) -> str:
+        return str(self.request.path_params[name])
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+
+
+def presented_key(header: str | None) -> str:
+    """The key from ``Bearer <key>`` or ``Basic base64(<key>:)``, as Stripe accepts both."""
+    if not header:
+        raise Unauthenticated(MISSING_KEY)
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return value
+    if scheme.lower() == "basic" and value:
+        try:
+            user = base64.b64decode(value, validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            user = ""
+        if user:
+            return user
+    raise Unauthenticated(
+        "Invalid Authorization header: send your API key as 'Authorization: Bearer <key>' "
+        "(or as the user name of Basic auth)."
+    )
+
+
+async def authenticate(tessera: Tessera, request: Request, *, publishable: bool) -> StripeKey:
+    secret = presented_key(request.headers.get("authorization"))
+    key = await tessera.stripe_key(secret)
+    if key is None:
+        raise Unauthenticated(f"Invalid API Key provided: {mask_presented_key(secret)}")
+    if publishable and key.kind != "publishable":
+        raise Unauthenticated(FRONT_END_ONLY)
+    if not publishable and key.kind == "publishable":
+        raise Unauthenticated(PUBLISHABLE_KEY_REFUSED)
+    return key
+
+
+async def rate_limit(tessera: Tessera, key: StripeKey, headers: dict[str, str]) -> None:
+    if key.rate_limit is not None:
+        state = await tessera.limiter.hit(key.rate_limit, "stripe", f"key:{key.id}")
+    else:
+        mode = "live" if key.livemode else "test"
+        limit = LIVE_RATE_LIMIT if key.livemode else TEST_RATE_LIMIT
+        state = await tessera.limiter.hit(limit, "stripe", mode, f"program:{key.program_id}")
+    headers.update(state.headers())
+    if not state.allowed:
+        raise RateLimited(state.description, state.reset_after)
+
+
+def require_permission(key: StripeKey, permission: str) -> None:
+    if not key.allows(permission):
+        resource, _, level = permission.partition(":")
+        raise Forbidden(
+            f"The provided key '{key.masked}' does not have the required permissions for this "
+            f"endpoint. Having the '{resource}:{level}' permission would allow this request "
+            "to continue."
+        )
+
+
+async def read_params(request: Request, tessera: Tessera) -> dict[str, Any]:
+    if request.method == "POST":
+        body = await read_body(request, tessera.settings.max_body_bytes)
+        kind = media_type(request)
+        if body and kind not in ("application/x-www-form-urlencoded", ""):
+            raise UnsupportedMediaType(
+                f"Unsupported content type {kind!r}: Stripe's API takes "
+                "application/x-www-form-urlencoded bodies"
+            )
+        # Stripe reads the query string of a POST too; the body wins on conflicts.
+        return {**decode_form(request.url.query), **decode_form(body.decode("utf-8", "replace"))}
+    return decode_form(request.url.query)
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    return Response(msgspec.json.encode(payload), status, media_type="application/json")
+
+
+def stripe_endpoint(
+    schema: dict[str, Any] | Callable[[], dict[str, Any]],
+    *,
+    permission: str | None = None,
+    publishable: bool = False,
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """``permission`` is what a restricted key needs (``customers:write``); secret keys have
+    every permission, publishable keys only reach ``publishable`` endpoints."""
+
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            tessera: Tessera = request.state.tessera
+            headers: dict[str, str] = {}
+            record: int | None = None
+            try:
+                key = await authenticate(tessera, request, publishable=publishable)
+                await rate_limit(tessera, key, headers)
+                if permission is not None:
+                    require_permission(key, permission)
+                raw = await read_params(request, tessera)
+                params = validate(schema() if callable(schema) else schema, raw)
+                idempotency_key = request.headers.get("idempotency-key")
+                if request.method == "POST" and idempotency_key is not None:
+                    headers["Idempotency-Key"] = idempotency_key
+                    print_ = fingerprint(request.method, request.url.path, raw)
+                    started = await idempotency.begin(
+                        tessera.engine, key.program_id, key.livemode, idempotency_key, print_
+                    )
+                    if isinstance(started, idempotency.Replay):
+                        headers["Idempotent-Replayed"] = "true"
+                        return Response(
+                            started.body,
+                            started.status,
+                            headers=headers,
+                            media_type="application/json",
+                        )
+                    record = started
+                writes = request.method != "GET"
+                async with tessera.engine.begin() if writes else tessera.engine.connect() as conn:
+                    payload = await handler(Call(request, tessera, key, params, conn))
+                    body = msgspec.json.encode(payload)
+                    if record is not None:
+                        await idempotency.complete(conn, record, 200, body)
+            except (DomainError, ParamError, StripeApiError) as exc:
+                response = render(exc, headers)
+                if record is not None:
+                    await idempotency.complete_alone(
+                        tessera.engine, record, response.status_code, bytes(response.body)
+                    )
+                return response
+            except BaseException:
+                if record is not None:
+                    await idempotency.abandon(tessera.engine, record)
+                raise
+            return Response(body, 200, headers=headers, media_type="application/json")
+
+        endpoint.__name__ = handler.__name__
+        return endpoint
+
+    return wrap

@@ -1,0 +1,144 @@
+"""Idempotency keys: the first answer to a POST is stored with a fingerprint of its request,
+and a retry with the same key gets that answer back, status and body, for 24 hours.
+
+The database row is the source of truth, so replays survive restarts and are shared by every
+worker: a row is inserted ``in_flight`` before the endpoint runs (the unique key decides
+between concurrent first requests), and completed in the same transaction as the endpoint's
+own writes, so a stored answer always describes a committed result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tessera.kit.clock import as_utc, utcnow
+from tessera.store.tables import stripe_idempotency
+
+from .errors import StripeApiError
+
+REPLAY_WINDOW = timedelta(hours=24)
+# A request still "in flight" after this long belonged to a worker that died; its key may be
+# used again rather than answering 409 forever.
+ABANDONED_AFTER = timedelta(seconds=60)
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    status: int
+    body: bytes
+
+
+def _insert(conn: AsyncConnection, values: dict[str, Any]) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(stripe_idempotency).values(values).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(stripe_idempotency).values(values).on_conflict_do_nothing()
+
+
+def _mismatch(key: str) -> StripeApiError:
+    return StripeApiError(
+        400,
+        "Keys for idempotent requests can only be used with the same parameters they were "
+        f"first used with. Try using a key other than '{key}' if you meant to execute a "
+        "different request.",
+        type="idempotency_error",
+    )
+
+
+def _in_flight(key: str) -> StripeApiError:
+    return StripeApiError(
+        409,
+        "There is currently another in-progress request using this Idempotent Key (that "
+        "probably means you submitted twice, and the other request is still going through): "
+        f"{key}. Please try again later.",
+        type="idempotency_error",
+        code="idempotency_key_in_use",
+    )
+
+
+async def begin(
+    engine: AsyncEngine, program_id: int, livemode: bool, key: str, fingerprint: str
+) -> int | Replay:
+    """The id of a fresh in-flight record to complete, or the stored answer to replay."""
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise StripeApiError(
+            400,
+            f"Invalid Idempotency-Key: it must be 1 to {MAX_KEY_LENGTH} characters long.",
+            type="idempotency_error",
+        )
+    now = utcnow()
+    table = stripe_idempotency
+    scope = (
+        table.c.program_id == program_id,
+        table.c.livemode == livemode,
+        table.c.idempotency_key == key,
+    )
+    async with engine.begin() as conn:
+        values = dict(
+            program_id=program_id,
+            livemode=livemode,
+            idempotency_key=key,
+            fingerprint=fingerprint,
+            state="in_flight",
+            created_at=now,
+        )
+        record_id = (
+            await conn.execute(_insert(conn, values).returning(table.c.id))
+        ).scalar_one_or_none()
+        if record_id is not None:
+            return int(record_id)
+        row = (await conn.execute(sa.select(table).where(*scope))).one()
+        created: datetime = as_utc(row.created_at)
+        stale = now - created > REPLAY_WINDOW or (
+            row.state == "in_flight" and now - created > ABANDONED_AFTER
+        )
+        if stale:
+            # Conditional on the row being unchanged, so two retakers cannot both win.
+            retaken = await conn.execute(
+                table.update()
+                .where(table.c.id == row.id, table.c.created_at == row.created_at)
+                .values(
+                    fingerprint=fingerprint,
+                    state="in_flight",
+                    status=None,
+                    body=None,
+                    created_at=now,
+                )
+            )
+            if retaken.rowcount == 1:
+                return int(row.id)
+            raise _in_flight(key)
+        if row.fingerprint != fingerprint:
+            raise _mismatch(key)
+        if row.state == "in_flight":
+            raise _in_flight(key)
+        return Replay(status=int(row.status), body=bytes(row.body))
+
+
+async def complete(conn: AsyncConnection, record_id: int, status: int, body: bytes) -> None:
+    await conn.execute(
+        stripe_idempotency.update()
+        .where(stripe_idempotency.c.id == record_id)
+        .values(state="done", status=status, body=body)
+    )
+
+
+async def complete_alone(engine: AsyncEngine, record_id: int, status: int, body: bytes) -> None:
+    """Store an error answer (the endpoint's own transaction was rolled back)."""
+    async with engine.begin() as conn:
+        await complete(conn, record_id, status, body)
+
+
+async def abandon(engine: AsyncEngine, record_id: int) -> None:
+    """Forget a request that failed unexpectedly, so that a retry runs it again."""
+    async with engine.begin() as conn:
+        await conn.execute(stripe_idempotency.delete().where(stripe_idempotency.c.id == record_id))

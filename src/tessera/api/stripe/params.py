@@ -1,0 +1,195 @@
+"""Stripe's request parameters: bracket-notation form bodies and query strings, checked against
+the contract's JSON Schemas so that every error names the parameter the way Stripe does
+(``components[payment_element][enabled]``).
+
+Form values are all strings on the wire; this is also where they become booleans and
+integers, as the schema says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import qs_codec
+from qs_codec import DecodeOptions
+
+# Stripe's limits are generous; these only stop a hostile body from building huge structures.
+DECODE_OPTIONS = DecodeOptions(depth=8, list_limit=100, parameter_limit=1000, strict_depth=False)
+
+
+class ParamError(Exception):
+    """A parameter Stripe would refuse: rendered as a 400 ``invalid_request_error``."""
+
+    def __init__(self, code: str, message: str, param: str | None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.param = param
+
+
+def decode_form(raw: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    decoded = qs_codec.decode(raw, DECODE_OPTIONS)
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def fingerprint(method: str, path: str, params: dict[str, Any]) -> str:
+    canonical = json.dumps([method, path, params], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _path(parent: str, key: str | int) -> str:
+    return f"{parent}[{key}]" if parent else str(key)
+
+
+def _show(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+# Marks an "unset this" empty string, where the contract allows one (``metadata=""``).
+@dataclass(frozen=True, slots=True)
+class Cleared:
+    pass
+
+
+CLEARED = Cleared()
+
+
+def _enum_message(path: str, options: list[Any]) -> str:
+    shown = [str(o) for o in options]
+    joined = " or ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + ", or " + shown[-1]
+    return f"Invalid {path}: must be one of {joined}"
+
+
+def validate(schema: dict[str, Any], value: Any, path: str = "") -> Any:
+    """``value`` (as decoded from the form) checked and coerced against ``schema``."""
+    if "anyOf" in schema:
+        return _any_of(schema["anyOf"], value, path)
+    kind = schema.get("type")
+    if kind == "object":
+        return _object(schema, value, path)
+    if kind == "array":
+        return _array(schema, value, path)
+    if kind == "boolean":
+        if value in ("true", "false"):
+            return value == "true"
+        raise ParamError("parameter_invalid_boolean", f"Invalid boolean: {_show(value)}", path)
+    if kind == "integer":
+        return _integer(schema, value, path)
+    return _string(schema, value, path)
+
+
+def _any_of(options: list[dict[str, Any]], value: Any, path: str) -> Any:
+    if value == "" and any(option.get("enum") == [""] for option in options):
+        return CLEARED
+    real = [option for option in options if option.get("enum") != [""]]
+    first_error: ParamError | None = None
+    for option in real:
+        try:
+            return validate(option, value, path)
+        except ParamError as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    raise first_error
+
+
+def _object(schema: dict[str, Any], value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ParamError(
+            "parameter_invalid_object",
+            f"Invalid object: {path} must be a hash (use bracket notation, {path}[key]=value)",
+            path or None,
+        )
+    properties: dict[str, Any] = schema.get("properties", {})
+    extra = schema.get("additionalProperties", False)
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        key = str(key)
+        if key in properties:
+            out[key] = validate(properties[key], item, _path(path, key))
+        elif isinstance(extra, dict):
+            out[key] = validate(extra, item, _path(path, key))
+        else:
+            raise ParamError(
+                "parameter_unknown",
+                f"Received unknown parameter: {_path(path, key)}",
+                _path(path, key),
+            )
+    for key in schema.get("required", []):
+        if key not in out:
+            raise ParamError(
+                "parameter_missing",
+                f"Missing required param: {_path(path, key)}.",
+                _path(path, key),
+            )
+    return out
+
+
+def _array(schema: dict[str, Any], value: Any, path: str) -> list[Any]:
+    if isinstance(value, dict) and all(str(k).isdigit() for k in value):
+        value = [value[k] for k in sorted(value, key=lambda k: int(k))]
+    if not isinstance(value, list):
+        raise ParamError(
+            "parameter_invalid_array",
+            f"Invalid array: {path} must be a list (use {path}[]=value or {path}[0]=value)",
+            path,
+        )
+    items = schema.get("items", {})
+    return [validate(items, item, _path(path, index)) for index, item in enumerate(value)]
+
+
+def _integer(schema: dict[str, Any], value: Any, path: str) -> int:
+    if not isinstance(value, str) or not value.lstrip("-").isdigit():
+        raise ParamError("parameter_invalid_integer", f"Invalid integer: {_show(value)}", path)
+    number = int(value)
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise ParamError(
+            "parameter_invalid_integer",
+            f"Invalid {path}: must be an integer between {low} and {high}",
+            path,
+        )
+    return number
+
+
+def _string(schema: dict[str, Any], value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise ParamError(
+            "parameter_invalid_string", f"Invalid string: {_show(value)} for {path}", path
+        )
+    if "enum" in schema and value not in schema["enum"]:
+        raise ParamError("parameter_invalid_enum", _enum_message(path, schema["enum"]), path)
+    limit = schema.get("maxLength")
+    if limit is not None and len(value) > limit:
+        raise ParamError(
+            "parameter_invalid_string",
+            f"Invalid {path}: must be at most {limit} characters",
+            path,
+        )
+    return value
+
+
+def check_supported(params: dict[str, Any], supported: set[str]) -> None:
+    """Parameters the contract knows but Tessera does not implement are refused by name, not
+    silently ignored: an integration relying on them should find out at once."""
+    for key in params:
+        if key not in supported:
+            raise ParamError(
+                "parameter_unsupported",
+                f"Tessera does not support the parameter {key} (it is valid for Stripe); "
+                "see docs/stripe.md for what is supported.",
+                key,
+            )
+
+
+def expansions(params: dict[str, Any], allowed: set[str]) -> set[str]:
+    wanted = set(params.get("expand") or [])
+    for field in sorted(wanted - allowed):
+        raise ParamError(
+            "parameter_invalid_expand", f"This property cannot be expanded ({field}).", "expand"
+        )
+    return wanted

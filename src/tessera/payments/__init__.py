@@ -1,0 +1,1 @@
+"""Payment methods for the Stripe dialect: cards made from Stripe's test tokens."""
