@@ -184,21 +184,23 @@ def live_server(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Liv
             "TESSERA_PUBLIC_URL": url,
             **(env or {}),
         }
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tessera",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            env=environment,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
+        # The server writes to its own copy of the file descriptor; ours closes at once.
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tessera",
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                ],
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         server = LiveServer(url=url, process=process, log=log)
         started.append(server)
         try:

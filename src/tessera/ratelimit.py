@@ -1,19 +1,45 @@
 """Request rate limits, per caller, shared across workers through Redis when it is configured.
 
 A moving window: "100/second" means at most 100 requests in any one-second span, so a burst
-across a window boundary cannot double the limit.
+across a window boundary cannot double the limit. Limits are written the way the ``limits``
+library parses them ("100/second", "30/minute", "5000 per 1 second").
+
+Each caller's window is the list of the times of its accepted requests. One hit is one step:
+drop the times that left the window, accept if fewer than the limit remain, and report what the
+RateLimit-* headers need. In Redis that step is one Lua script, so a request costs one round
+trip and workers (and machines) share the counters; the script reads Redis's own clock, so
+machines with skewed clocks still agree. Without Redis the windows live in the process.
+
+When Redis cannot be reached the limiter fails over, it does not fail the request: for
+``OUTAGE_RETRY_SECONDS`` it counts in the process (each worker then enforces the limit on its
+own, so N workers accept at most N times the limit), logs one warning per outage, and then tries
+Redis again. A Redis outage must not turn every API call into an error, and per-worker limits
+are still limits.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, Protocol
 
+import redis.asyncio as aioredis
+import structlog
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+log = structlog.get_logger("tessera.ratelimit")
+
+KEY_PREFIX = "tessera:ratelimit:"
+# How long to count in-process after Redis failed, before trying Redis again.
+OUTAGE_RETRY_SECONDS = 1.0
+# A Redis that is up answers in well under a millisecond; one that hangs must not hold requests.
+REDIS_TIMEOUT_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,32 +71,155 @@ def describe(item: RateLimitItem) -> str:
     return f"{item.amount} per {item.multiples} {item.GRANULARITY.name}"
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One hit's outcome: accepted or not, requests now in the window, seconds until one leaves."""
+
+    allowed: bool
+    count: int
+    reset_after: float
+
+
+class Windows(Protocol):
+    async def acquire(self, key: str, limit: int, seconds: float) -> Window: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryWindows:
+    """Per-process windows: for each key, the accepted requests' times, oldest first."""
+
+    # Forget idle keys once this many are held, so that memory follows the active callers.
+    SWEEP_AT = 10_000
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[deque[float], float]] = {}
+
+    async def acquire(self, key: str, limit: int, seconds: float) -> Window:
+        now = time.monotonic()
+        held = self._windows.get(key)
+        if held is None:
+            if len(self._windows) >= self.SWEEP_AT:
+                self._sweep(now)
+            times: deque[float] = deque()
+            self._windows[key] = (times, seconds)
+        else:
+            times = held[0]
+        cutoff = now - seconds
+        while times and times[0] <= cutoff:
+            times.popleft()
+        allowed = len(times) < limit
+        if allowed:
+            times.append(now)
+        reset_after = times[0] + seconds - now if times else seconds
+        return Window(allowed, len(times), reset_after)
+
+    def _sweep(self, now: float) -> None:
+        idle = [
+            key
+            for key, (times, seconds) in self._windows.items()
+            if not times or times[-1] <= now - seconds
+        ]
+        for key in idle:
+            del self._windows[key]
+
+    async def close(self) -> None:
+        self._windows.clear()
+
+
+# KEYS[1]: the caller's list of accepted request times, newest first.
+# ARGV: limit, window in seconds. Returns {allowed (0/1), count, seconds until the oldest leaves};
+# the last as a string, because Redis truncates Lua numbers to integers in replies.
+ACQUIRE_SCRIPT = """
+-- Redis 7 replicates a script's effects by default; older versions need asking (for TIME).
+redis.replicate_commands()
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local cutoff = now - window
+while true do
+  local last = redis.call('LINDEX', key, -1)
+  if not last or tonumber(last) > cutoff then break end
+  redis.call('RPOP', key)
+end
+local count = redis.call('LLEN', key)
+local allowed = 0
+if count < limit then
+  redis.call('LPUSH', key, string.format('%.6f', now))
+  redis.call('PEXPIRE', key, math.ceil(window * 1000))
+  count = count + 1
+  allowed = 1
+end
+local oldest = tonumber(redis.call('LINDEX', key, -1) or now)
+return {allowed, count, string.format('%.6f', oldest + window - now)}
+"""
+
+
+class RedisWindows:
+    """Windows in Redis, shared by every worker and machine that uses the same Redis."""
+
+    def __init__(self, url: str) -> None:
+        self.client: aioredis.Redis = aioredis.Redis.from_url(
+            url.removeprefix("async+"),
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            # No retries: on failure the limiter fails over at once (see the module docstring).
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._acquire = self.client.register_script(ACQUIRE_SCRIPT)
+
+    async def acquire(self, key: str, limit: int, seconds: float) -> Window:
+        reply: Any = await self._acquire(keys=[KEY_PREFIX + key], args=[limit, seconds])
+        allowed, count, reset_after = reply
+        return Window(bool(allowed), int(count), float(reset_after))
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
 class RateLimiter:
     def __init__(self, redis_url: str | None) -> None:
-        storage: Storage
-        if redis_url:
-            uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
-            storage = RedisStorage(uri, implementation="redispy")
-        else:
-            storage = MemoryStorage()
-        self.storage = storage
-        self._limiter = MovingWindowRateLimiter(storage)
+        self.local = MemoryWindows()
+        self.shared: RedisWindows | None = RedisWindows(redis_url) if redis_url else None
+        self._outage_until = 0.0
 
     async def hit(self, limit: str, *identifiers: str) -> RateLimitState:
         item = parse_limit(limit)
-        allowed = await self._limiter.hit(item, *identifiers)
-        stats = await self._limiter.get_window_stats(item, *identifiers)
-        reset_after = max(1, math.ceil(stats.reset_time - time.time()))
+        key = item.key_for(*identifiers)
+        seconds = float(item.get_expiry())
+        window = await self._acquire(key, item.amount, seconds)
         return RateLimitState(
             limit=item.amount,
-            remaining=max(0, stats.remaining),
-            reset_after=reset_after,
-            allowed=allowed,
+            remaining=max(0, item.amount - window.count),
+            reset_after=max(1, math.ceil(window.reset_after)),
+            allowed=window.allowed,
             description=describe(item),
         )
 
+    async def _acquire(self, key: str, limit: int, seconds: float) -> Window:
+        if self.shared is None:
+            return await self.local.acquire(key, limit, seconds)
+        if self._outage_until and time.monotonic() < self._outage_until:
+            return await self.local.acquire(key, limit, seconds)
+        try:
+            window = await self.shared.acquire(key, limit, seconds)
+        except (RedisError, OSError) as exc:
+            if not self._outage_until:
+                log.warning(
+                    "rate_limits_per_worker",
+                    reason="Redis is unreachable; counting per worker until it is back",
+                    error=type(exc).__name__,
+                )
+            self._outage_until = time.monotonic() + OUTAGE_RETRY_SECONDS
+            return await self.local.acquire(key, limit, seconds)
+        if self._outage_until:
+            self._outage_until = 0.0
+            log.warning("rate_limits_shared_again", reason="Redis is reachable again")
+        return window
+
     async def close(self) -> None:
-        # MemoryStorage keeps a timer task; RedisStorage a connection pool.
-        reset = getattr(self.storage, "reset", None)
-        if isinstance(self.storage, MemoryStorage) and reset is not None:
-            await reset()
+        await self.local.close()
+        if self.shared is not None:
+            await self.shared.close()
