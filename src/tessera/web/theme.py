@@ -15,6 +15,7 @@ from tessera.programs.sites import DEFAULT_THEME
 
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 DARK = "#111111"
+BLACK = "#000000"
 LIGHT = "#ffffff"
 # WCAG 2 AA for normal text.
 MIN_CONTRAST = 4.5
@@ -48,8 +49,15 @@ def contrast(a: str, b: str) -> float:
 
 
 def readable_on(background: str) -> str:
-    """Dark or light text, whichever contrasts more with ``background``."""
-    return DARK if contrast(DARK, background) >= contrast(LIGHT, background) else LIGHT
+    """Dark or light text, whichever contrasts more with ``background``.
+
+    Soft black reads nicer, but on mid-tones only pure black reaches AA; black or white always
+    reaches at least 4.58:1 on any colour.
+    """
+    best = max((DARK, LIGHT), key=lambda colour: contrast(colour, background))
+    if contrast(best, background) >= MIN_CONTRAST:
+        return best
+    return max((BLACK, LIGHT), key=lambda colour: contrast(colour, background))
 
 
 @dataclass(frozen=True, slots=True)
