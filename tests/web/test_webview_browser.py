@@ -20,6 +20,8 @@ from playwright.sync_api import ConsoleMessage, Page, Response, sync_playwright
 
 from tessera.config import Settings, normalize_database_url
 from tessera.store.engine import create_engine
+from tessera.store.tables import sites
+from tessera.web.theme import contrast
 from tests.conftest import LiveServer, run_async
 from tests.factories import Tenant, make_customer, make_tenant
 from tests.web.test_webview_pages import PAGE_PROGRAM, SESSIONS
@@ -70,13 +72,22 @@ def phone() -> Iterator[Page]:
     assert errors == []
 
 
-def prepare(database_url: str, with_customer: tuple[str, int] | None = None) -> Tenant:
-    """A tenant (and maybe a customer with points) made by the async factories."""
+def prepare(
+    database_url: str,
+    with_customer: tuple[str, int] | None = None,
+    theme: dict[str, str] | None = None,
+) -> Tenant:
+    """A tenant (and maybe a customer with points, a site theme) made by the async factories."""
 
     async def build() -> Tenant:
         engine = create_engine(Settings(database_url=normalize_database_url(database_url)))
         try:
             tenant = await make_tenant(engine, name="Lion Rewards", program=PAGE_PROGRAM)
+            if theme:
+                async with engine.begin() as conn:
+                    await conn.execute(
+                        sites.update().where(sites.c.id == tenant.site.id).values(theme=theme)
+                    )
             if with_customer:
                 await make_customer(engine, tenant, with_customer[0], points=with_customer[1])
             return tenant
@@ -152,6 +163,42 @@ def test_customer_page_shows_the_balance_in_german_and_euros(
         page.reload()  # the visit cookie keeps the page working without the URL token
         assert page.get_by_test_id("balance").is_visible()
         page.screenshot(path=artifacts / f"webview-customer-de-{backend}.png", full_page=True)
+
+
+def css_colour(page: Page, selector: str, property_name: str) -> str:
+    """A computed colour as ``#rrggbb`` (Chromium reports ``rgb(r, g, b)``)."""
+    value = str(
+        page.eval_on_selector(
+            selector, f"e => getComputedStyle(e).getPropertyValue('{property_name}')"
+        )
+    )
+    r, g, b = (int(part) for part in value[value.index("(") + 1 : value.index(")")].split(",")[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def test_theme_colours_style_the_page_and_keep_text_readable(
+    live_server: Callable[..., LiveServer],
+    database_url: str,
+    artifacts: Path,
+    backend: str,
+) -> None:
+    tenant = prepare(
+        database_url,
+        theme={"primary_colour": "#ffd600", "background_colour": "#fffdf5"},
+    )
+    server = live_server()
+    with phone() as page:
+        page.goto(session_url(server, tenant))
+        assert css_colour(page, ".hero", "background-color") == "#ffd600"
+        assert css_colour(page, "body", "background-color") == "#fffdf5"
+        hero_text = css_colour(page, ".hero h1", "color")
+        assert contrast(hero_text, "#ffd600") >= 4.5  # dark text on the yellow brand colour
+        button = (
+            css_colour(page, ".button", "color"),
+            css_colour(page, ".button", "background-color"),
+        )
+        assert contrast(*button) >= 4.5
+        page.screenshot(path=artifacts / f"webview-theme-{backend}.png", full_page=True)
 
 
 def test_expired_link_shows_the_expiry_page(

@@ -16,7 +16,7 @@ from tests.factories import Tenant, make_customer, make_tenant
 
 SESSIONS = "/v2/sites/{site_id}/webviews/sessions"
 
-# Two ways to earn and two rewards (costing 500 and 2,000 points), in English and German.
+# Three ways to earn and three rewards (500, 1,000 and 2,000 points), in English and German.
 PAGE_PROGRAM: dict[str, object] = {
     "rules": [
         {
@@ -31,6 +31,16 @@ PAGE_PROGRAM: dict[str, object] = {
             "points": 5,
             "per_currency_unit": 1,
             "title": {"en": "Make a purchase", "de": "Einkaufen"},
+            "description": {
+                "en": "On every order, online or in store.",
+                "de": "Bei jeder Bestellung, online oder im Laden.",
+            },
+        },
+        {
+            "id": 3,
+            "kind": "birthday",
+            "points": 250,
+            "title": {"en": "Celebrate your birthday", "de": "Geburtstag feiern"},
         },
     ],
     "rewards": [
@@ -39,6 +49,12 @@ PAGE_PROGRAM: dict[str, object] = {
             "kind": "free_shipping_voucher",
             "points": 500,
             "title": {"en": "Free shipping", "de": "Kostenloser Versand"},
+        },
+        {
+            "id": 3,
+            "kind": "custom",
+            "points": 1000,
+            "title": {"en": "Coffee on us", "de": "Kaffee geht auf uns"},
         },
         {
             "id": 2,
@@ -243,7 +259,7 @@ async def test_the_customer_page_shows_the_balance_and_what_it_can_redeem(
     assert "Your points" in page
     assert '<span class="balance-number">1,250</span>' in page
     assert "Join Lion Rewards" not in page
-    assert "You can redeem 1 reward right now." in page
+    assert "You can redeem 2 rewards right now." in page
     assert "You have enough points for this reward" in page  # free shipping costs 500
     assert "750 points to go" in page  # the tote bag costs 2,000
 
