@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route, Router
 from tessera.api.contract import CONTRACTS, contract_json
 from tessera.api.loyaltylion_admin.errors import error_body
 from tessera.api.loyaltylion_admin.routes import routes as admin_routes
+from tessera.api.loyaltylion_headless.app import headless_app
 from tessera.api.stripe.app import stripe_app
 from tessera.config import Settings
 from tessera.logs import configure_logging
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [
         Mount("/v2", app=admin_app()),
+        Mount("/headless/2025-06", app=headless_app()),
         Mount("/v1", app=stripe_app()),
         Mount("/webview", routes=webview_routes),
         Route("/openapi/{name}.json", openapi),

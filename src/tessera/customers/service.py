@@ -1,7 +1,12 @@
-"""Find or create customers; every lookup is scoped by program."""
+"""Find, create and update customers; every lookup is scoped by program.
+
+A customer is ``enrolled`` (a member), a ``guest`` (known, not a member) or ``blocked``. Within a
+program a ``merchant_id`` names one customer, and so does an email (compared lowercased).
+"""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -10,9 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.kit.clock import as_utc, utcnow
+from tessera.kit.errors import Conflict
 from tessera.store.tables import customers
 
 CustomerState = Literal["enrolled", "guest", "blocked"]
+ConsentState = Literal["subscribed", "not_subscribed", "unknown"]
+
+_REFERRAL_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +33,14 @@ class Customer:
     email: str
     state: CustomerState
     created_at: datetime
+    first_name: str | None = None
+    last_name: str | None = None
+    enrolled_at: datetime | None = None
+    birthday_month: int | None = None
+    birthday_day: int | None = None
+    birthday_year: int | None = None
+    email_marketing: ConsentState = "unknown"
+    referral_code: str | None = None
 
 
 def _customer(row: sa.Row[Any]) -> Customer:
@@ -35,20 +52,61 @@ def _customer(row: sa.Row[Any]) -> Customer:
         email=row.email,
         state=row.state,
         created_at=as_utc(row.created_at),
+        first_name=row.first_name,
+        last_name=row.last_name,
+        enrolled_at=None if row.enrolled_at is None else as_utc(row.enrolled_at),
+        birthday_month=row.birthday_month,
+        birthday_day=row.birthday_day,
+        birthday_year=row.birthday_year,
+        email_marketing=row.email_marketing or "unknown",
+        referral_code=row.referral_code,
     )
 
 
+def email_key(email: str) -> str:
+    return email.strip().lower()
+
+
+def new_referral_code() -> str:
+    # ~50 bits: a referral link is public, so it only needs to be unique, not secret.
+    return "".join(secrets.choice(_REFERRAL_ALPHABET) for _ in range(10))
+
+
 async def find_customer(
-    conn: AsyncConnection, program_id: int, merchant_id: str
+    conn: AsyncConnection, program_id: int, merchant_id: str, *, for_update: bool = False
+) -> Customer | None:
+    """``for_update`` locks the row until the transaction ends (PostgreSQL; on SQLite the
+    transaction already holds the database's write lock, see loyalty.transactions)."""
+    query = sa.select(customers).where(
+        customers.c.program_id == program_id, customers.c.merchant_id == merchant_id
+    )
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await conn.execute(query)).one_or_none()
+    return None if row is None else _customer(row)
+
+
+async def find_customer_by_referral_code(
+    conn: AsyncConnection, program_id: int, code: str
 ) -> Customer | None:
     row = (
         await conn.execute(
             sa.select(customers).where(
-                customers.c.program_id == program_id, customers.c.merchant_id == merchant_id
+                customers.c.program_id == program_id, customers.c.referral_code == code
             )
         )
     ).one_or_none()
     return None if row is None else _customer(row)
+
+
+async def email_owner(conn: AsyncConnection, program_id: int, email: str) -> str | None:
+    """The merchant_id of the program's customer with this email, if any."""
+    found = await conn.scalar(
+        sa.select(customers.c.merchant_id).where(
+            customers.c.program_id == program_id, customers.c.email_key == email_key(email)
+        )
+    )
+    return None if found is None else str(found)
 
 
 async def get_or_create_customer(
@@ -59,30 +117,60 @@ async def get_or_create_customer(
     merchant_id: str,
     email: str,
     state: CustomerState = "enrolled",
+    first_name: str | None = None,
+    last_name: str | None = None,
 ) -> tuple[Customer, bool]:
     """The program's customer for ``merchant_id``, created on first use: (customer, created).
 
     Two first uses can race; the unique (program_id, merchant_id) constraint decides, and the
-    loser reads the winner's row instead of failing.
+    loser reads the winner's row instead of failing. An email that already belongs to another
+    of the program's customers is refused with Conflict("email_already_in_use").
     """
     existing = await find_customer(conn, program_id, merchant_id)
     if existing is not None:
         return existing, False
+    owner = await email_owner(conn, program_id, email)
+    if owner is not None and owner != merchant_id:
+        raise _email_in_use()
     now = utcnow()
     values = dict(
         program_id=program_id,
         site_id=site_id,
         merchant_id=merchant_id,
-        email=email,
+        email=email.strip(),
+        email_key=email_key(email),
         state=state,
+        first_name=first_name,
+        last_name=last_name,
+        enrolled_at=now if state == "enrolled" else None,
+        email_marketing="unknown",
+        referral_code=new_referral_code(),
         created_at=now,
         updated_at=now,
     )
-    insert = _insert_ignoring_conflict(conn, values)
-    created = (await conn.execute(insert)).rowcount == 1
+    created = (await conn.execute(_insert_ignoring_conflict(conn, values))).rowcount == 1
     customer = await find_customer(conn, program_id, merchant_id)
-    assert customer is not None
+    if customer is None:
+        # The insert lost to a concurrent one with the same email but another merchant_id.
+        raise _email_in_use()
     return customer, created
+
+
+def _email_in_use() -> Conflict:
+    return Conflict(
+        "email_already_in_use", "This email address belongs to another customer of the program"
+    )
+
+
+async def update_customer(conn: AsyncConnection, customer: Customer, **values: Any) -> Customer:
+    await conn.execute(
+        customers.update()
+        .where(customers.c.id == customer.id)
+        .values(**values, updated_at=utcnow())
+    )
+    found = await find_customer(conn, customer.program_id, customer.merchant_id)
+    assert found is not None
+    return found
 
 
 def _insert_ignoring_conflict(conn: AsyncConnection, values: dict[str, Any]) -> sa.Insert:
@@ -93,3 +181,15 @@ def _insert_ignoring_conflict(conn: AsyncConnection, values: dict[str, Any]) -> 
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(customers).values(values).on_conflict_do_nothing()
+
+
+async def find_customer_by_id(
+    conn: AsyncConnection, program_id: int, customer_id: int, *, for_update: bool = False
+) -> Customer | None:
+    query = sa.select(customers).where(
+        customers.c.program_id == program_id, customers.c.id == customer_id
+    )
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await conn.execute(query)).one_or_none()
+    return None if row is None else _customer(row)

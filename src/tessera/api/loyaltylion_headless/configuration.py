@@ -1,0 +1,376 @@
+"""The contract's SiteConfiguration: the program as one channel, language, currency and
+country see it. Plain data built from the program file; every amount is ``{amount, formatted}``.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from tessera.loyalty.money import money, percentage
+from tessera.loyalty.program import LoyaltyProgram, Variant, variant_of
+from tessera.loyalty.rewards import priced_in
+from tessera.programs.configuration import (
+    CalendarMembership,
+    CartDiscountVoucherReward,
+    CartVariableDiscountVoucherReward,
+    ClickthroughRule,
+    CollectionDiscountVoucherReward,
+    CustomReward,
+    CustomRule,
+    EnrollmentAnniversaryMembership,
+    FacebookLikeRule,
+    FreeShippingVoucherReward,
+    GiftCardReward,
+    InstagramFollowRule,
+    Money,
+    ProductCartReward,
+    ProductDiscountVoucherReward,
+    PurchaseRule,
+    ReferralRule,
+    Reward,
+    RollingMembership,
+    Rule,
+    TiktokFollowRule,
+    TwitterFollowRule,
+    localized,
+    money_in,
+)
+
+from .texts import per_currency_text, points_text
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """Who a response is for: the request's channel, language, currency and country."""
+
+    channel: str
+    language: str
+    currency: str
+    country: str | None
+
+    def money(self, value: Money | None) -> dict[str, Any] | None:
+        amount = money_in(value, self.currency)
+        return None if amount is None else money(amount, self.currency, self.language)
+
+    def amount(self, value: float | None) -> dict[str, Any] | None:
+        return None if value is None else money(value, self.currency, self.language)
+
+
+def limit_of(entry: Rule | Reward) -> dict[str, Any] | None:
+    if entry.limit is None:
+        return None
+    interval = None if entry.limit.interval == "forever" else entry.limit.interval
+    return {"count": entry.limit.count, "interval": interval}
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+def rule_properties(rule: Rule) -> dict[str, Any] | None:
+    if isinstance(rule, CustomRule):
+        return {"name": rule.name}
+    if isinstance(rule, ClickthroughRule):
+        return {"destination_url": rule.destination_url}
+    if isinstance(rule, ReferralRule):
+        return {"trigger": rule.trigger}
+    if isinstance(rule, FacebookLikeRule):
+        return {"facebook_like_url": rule.facebook_like_url}
+    if isinstance(rule, TwitterFollowRule):
+        return {"twitter_handle": rule.twitter_handle}
+    if isinstance(rule, InstagramFollowRule):
+        return {"instagram_handle": rule.instagram_handle}
+    if isinstance(rule, TiktokFollowRule):
+        return {"tiktok_handle": rule.tiktok_handle}
+    return None
+
+
+def rule_variant(rule: Rule, variant: Variant, view: View) -> dict[str, Any]:
+    per_unit = rule.per_currency_unit if isinstance(rule, PurchaseRule) else None
+    short = (
+        per_currency_text(variant.points, per_unit, view.currency, view.language)
+        if per_unit is not None
+        else points_text(variant.points, view.language)
+    )
+    return {
+        "tier_id": variant.tier_id,
+        "title": variant.title,
+        "description": variant.description,
+        "enabled": variant.enabled,
+        "result": {"kind": "points", "per_currency_unit": per_unit, "points": variant.points},
+        "result_short_text": short,
+    }
+
+
+def rule_base(rule: Rule) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": rule.id, "kind": rule.kind, "limit": limit_of(rule)}
+    properties = rule_properties(rule)
+    if properties is not None:
+        out["properties"] = properties
+    return out
+
+
+def rule_shown(rule: Rule, view: View) -> bool:
+    return view.channel in rule.channels
+
+
+# --- rewards -----------------------------------------------------------------------------------
+
+
+def discount_value(discount_type: str, value: Money | None, view: View) -> dict[str, Any] | None:
+    if discount_type == "percentage":
+        number = value if not isinstance(value, dict) else money_in(value, view.currency)
+        return None if number is None else percentage(float(number), view.language)
+    return view.money(value)
+
+
+def reward_properties(reward: Reward, view: View) -> dict[str, Any]:
+    if isinstance(reward, GiftCardReward):
+        return {"initial_balance": view.money(reward.initial_balance)}
+    if isinstance(reward, CartDiscountVoucherReward):
+        return {
+            "discount_type": reward.discount_type,
+            "discount": discount_value(reward.discount_type, reward.discount, view),
+            "applies_to_order_type": reward.applies_to_order_type,
+            "recurring_cycle_limit": reward.recurring_cycle_limit,
+            "supports_active_subscriptions": False,
+            "minimum_spend": view.money(reward.minimum_spend),
+        }
+    if isinstance(reward, CartVariableDiscountVoucherReward):
+        return {
+            "minimum_discount": view.money(reward.minimum_discount),
+            "maximum_discount": view.money(reward.maximum_discount),
+            "minimum_spend_before_discount": view.money(reward.minimum_spend_before_discount),
+            "minimum_spend_after_discount": view.money(reward.minimum_spend_after_discount),
+            "applies_to_order_type": reward.applies_to_order_type,
+        }
+    if isinstance(reward, FreeShippingVoucherReward):
+        return {"max_shipping": view.money(reward.max_shipping)}
+    if isinstance(reward, ProductDiscountVoucherReward):
+        return {
+            "product": {
+                "id": reward.product_id,
+                "image_url": reward.image_url,
+                "variant_id": reward.variant_id,
+            },
+            "discount": percentage(reward.percentage, view.language),
+        }
+    if isinstance(reward, CollectionDiscountVoucherReward):
+        return {
+            "collection": {
+                "id": reward.collection.id,
+                "title": localized(reward.collection.title, view.language) or None,
+                "url": reward.collection.url,
+            },
+            "discount_type": reward.discount_type,
+            "discount": discount_value(reward.discount_type, reward.discount, view),
+            "minimum_spend": view.money(reward.minimum_spend),
+        }
+    if isinstance(reward, ProductCartReward):
+        product = reward.product
+        return {
+            "product": {
+                "id": product.id,
+                "handle": product.handle,
+                "title": localized(product.title, view.language),
+                "url": product.url,
+                "image_url": product.image_url,
+                "variants": [
+                    {
+                        "id": variant.id,
+                        "title": localized(variant.title, view.language) or None,
+                        "inventory_count": variant.inventory_count,
+                        "sort_key": index,
+                    }
+                    for index, variant in enumerate(product.variants)
+                ],
+            },
+            "max_redemptions_per_cart": reward.max_redemptions_per_cart,
+            "cart_requirements": {
+                "minimum_cart_total": view.money(reward.cart_requirements.minimum_cart_total),
+                "minimum_line_item_count": reward.cart_requirements.minimum_line_item_count,
+            },
+        }
+    assert isinstance(reward, CustomReward)
+    if reward.fulfillment == "voucher":
+        return {"fulfillment_type": "voucher"}
+    return {
+        "fulfillment_type": "store_fulfillment",
+        "fulfillment_method": reward.fulfillment,
+        "fulfillment_webhook_url": reward.fulfillment_webhook_url,
+    }
+
+
+def reward_variant(reward: Reward, variant: Variant, view: View) -> dict[str, Any]:
+    if isinstance(reward, CartVariableDiscountVoucherReward):
+        cost: dict[str, Any] = {
+            "kind": "variable",
+            "unit": "discount_amount",
+            "points_per_unit": variant.points,
+        }
+        cost_text = per_currency_text(variant.points, 1, view.currency, view.language)
+    else:
+        cost = {"kind": "fixed", "points": variant.points}
+        cost_text = points_text(variant.points, view.language)
+    return {
+        "tier_id": variant.tier_id,
+        "title": variant.title,
+        "description": variant.description,
+        "enabled": variant.enabled,
+        "cost": cost,
+        "cost_text": cost_text,
+    }
+
+
+def reward_base(reward: Reward, view: View) -> dict[str, Any]:
+    return {
+        "id": reward.id,
+        "kind": reward.kind,
+        "limit": limit_of(reward),
+        "properties": reward_properties(reward, view),
+    }
+
+
+def reward_shown(reward: Reward, view: View) -> bool:
+    if view.channel not in reward.channels or not priced_in(reward, view.currency):
+        return False
+    return view.country is None or reward.countries is None or view.country in reward.countries
+
+
+# --- tiers and the rest ------------------------------------------------------------------------
+
+
+def tier_configuration(program: LoyaltyProgram, view: View) -> dict[str, Any] | None:
+    setup = program.document.tiers
+    if setup is None:
+        return None
+    mode = setup.boundary_mode
+    levels = setup.levels
+
+    def bound(value: float) -> Any:
+        return money(value, view.currency, view.language) if mode == "spend" else int(value)
+
+    tiers = []
+    for index, tier in enumerate(levels):
+        lower = money_in(tier.lower_bound, view.currency)
+        if lower is None:
+            return None  # spend tiers without bounds in this currency cannot be shown
+        following = levels[index + 1] if index + 1 < len(levels) else None
+        upper_next = None if following is None else money_in(following.lower_bound, view.currency)
+        if following is not None and upper_next is None:
+            return None
+        upper = None
+        if upper_next is not None:
+            upper = bound(round(upper_next - (0.01 if mode == "spend" else 1), 2))
+        tiers.append(
+            {
+                "id": tier.id,
+                "name": localized(tier.name, view.language),
+                "position": index + 1,
+                "hidden": tier.hidden,
+                "benefit_ids": list(tier.benefit_ids),
+                "kind": mode,
+                "lower_bound": bound(lower),
+                "upper_bound": upper,
+            }
+        )
+    membership = setup.membership
+    policy: dict[str, Any]
+    if isinstance(membership, RollingMembership):
+        policy = {"mode": "rolling", "duration_months": membership.duration_months}
+    elif isinstance(membership, CalendarMembership):
+        policy = {
+            "mode": "calendar",
+            "evaluation_period": {
+                "starts_on": {
+                    "month": membership.starts_on_month,
+                    "day": membership.starts_on_day,
+                },
+                "duration": {"months": membership.evaluation_months},
+            },
+            "duration": {"windows": membership.windows},
+        }
+    elif isinstance(membership, EnrollmentAnniversaryMembership):
+        policy = {"mode": "enrollment_anniversary", "duration": {"windows": membership.windows}}
+    else:
+        policy = {"mode": "lifetime"}
+    benefits = []
+    for benefit in setup.benefits:
+        details = None
+        if benefit.details:
+            text = localized(benefit.details, view.language)
+            paragraphs = "".join(
+                f"<p>{html.escape(part.strip())}</p>" for part in text.split("\n\n") if part.strip()
+            )
+            details = {"plaintext": text, "html": paragraphs}
+        benefits.append(
+            {
+                "id": benefit.id,
+                "label": localized(benefit.label, view.language),
+                "secret": benefit.secret,
+                "details": details,
+            }
+        )
+    return {"boundary_mode": mode, "tiers": tiers, "tier_benefits": benefits, "membership": policy}
+
+
+def referee_incentive(program: LoyaltyProgram, view: View) -> dict[str, Any] | None:
+    incentive = program.document.referee_incentive
+    if incentive is None:
+        return None
+    out: dict[str, Any] = {
+        "minimum_spend": view.money(incentive.minimum_spend),
+        "incentive_text": localized(incentive.text, view.language),
+        "kind": incentive.kind,
+    }
+    if incentive.kind == "cart_discount_voucher":
+        discount = discount_value(incentive.discount_type, incentive.discount, view)
+        if discount is None:
+            return None
+        out["discount_kind"] = incentive.discount_type
+        out["discount"] = discount
+        maximum = view.money(incentive.maximum_discount)
+        if maximum is not None:
+            out["maximum_discount"] = maximum
+    return out
+
+
+def site_configuration(program: LoyaltyProgram, view: View) -> dict[str, Any]:
+    """The contract's SiteConfiguration."""
+    tier_ids = program.tier_ids()
+    rules = [
+        {
+            **rule_base(rule),
+            "variants": [
+                rule_variant(rule, variant_of(rule, tier_id, view.language), view)
+                for tier_id in tier_ids
+            ],
+        }
+        for rule in program.document.rules
+        if rule_shown(rule, view)
+    ]
+    rewards = [
+        {
+            **reward_base(reward, view),
+            "variants": [
+                reward_variant(reward, variant_of(reward, tier_id, view.language), view)
+                for tier_id in tier_ids
+            ],
+        }
+        for reward in program.document.rewards
+        if reward_shown(reward, view)
+    ]
+    out: dict[str, Any] = {
+        "channel": view.channel,
+        "currency": view.currency,
+        "language": view.language,
+        "program": {"name": program.program.name},
+        "tier_configuration": tier_configuration(program, view),
+        "rules": rules,
+        "rewards": rewards,
+    }
+    incentive = referee_incentive(program, view)
+    if incentive is not None:
+        out["referee_incentive"] = incentive
+    return out

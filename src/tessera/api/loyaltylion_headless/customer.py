@@ -1,0 +1,552 @@
+"""The contract's Customer (enrolled, guest or blocked) and what hangs off it: claimed rewards,
+available rules and rewards with the member's context, history, tier membership, carts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from babel.dates import format_timedelta
+
+from tessera.customers.service import Customer
+from tessera.kit.clock import iso_z
+from tessera.loyalty import carts
+from tessera.loyalty.money import money, percentage
+from tessera.loyalty.program import LoyaltyProgram, variant_of, window_end, window_start
+from tessera.loyalty.rewards import Claim, stock_left
+from tessera.loyalty.snapshot import MemberSnapshot
+from tessera.loyalty.tiers import TierStanding
+from tessera.programs.configuration import (
+    CartVariableDiscountVoucherReward,
+    Limit,
+    ProductCartReward,
+    Reward,
+    Rule,
+    money_in,
+)
+
+from .configuration import (
+    View,
+    reward_base,
+    reward_shown,
+    reward_variant,
+    rule_base,
+    rule_shown,
+    rule_variant,
+)
+from .texts import entered_tier_text, points_added_text, points_text
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else iso_z(moment)
+
+
+def customer_identity(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "merchant_id": customer.merchant_id,
+        "email": customer.email,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "state": customer.state,
+    }
+
+
+# --- limits ------------------------------------------------------------------------------------
+
+
+def limit_state(
+    limit: Limit | None, times: list[datetime], now: datetime, view: View, noun: str
+) -> dict[str, Any]:
+    """RuleCompletionLimitState (noun "completions") or RewardClaimLimitState ("claims")."""
+    if limit is None:
+        return {"state": "no_limit"}
+    since = window_start(limit.interval, now)
+    within = sum(1 for at in times if since is None or at >= since)
+    if within >= limit.count:
+        resets_at = window_end(limit.interval, now)
+        if resets_at is None:
+            return {"state": "limit_reached_forever"}
+        return {
+            "state": "limit_reached_until_reset",
+            "interval": limit.interval,
+            "resets_at": iso_z(resets_at),
+            "resets_at_relative_to_now": format_timedelta(
+                resets_at - now, add_direction=True, locale=view.language
+            ),
+        }
+    singular = noun[:-1]
+    return {
+        "state": "limit_not_reached",
+        "interval": None if limit.interval == "forever" else limit.interval,
+        f"allowed_{noun}_within_interval": limit.count,
+        f"{singular}_count_within_interval": within,
+        f"remaining_{noun}_within_interval": limit.count - within,
+    }
+
+
+# --- carts -------------------------------------------------------------------------------------
+
+
+def requirements_detail(check: carts.RequirementCheck, view: View, currency: str) -> dict[str, Any]:
+    total: dict[str, Any] = {"state": check.total_state}
+    if check.total_state == "requirement_not_met":
+        total["additional_amount_required"] = money(check.total_missing, currency, view.language)
+    count: dict[str, Any] = {"state": check.count_state}
+    if check.count_state == "requirement_not_met":
+        count["additional_quantity_required"] = check.count_missing
+    return {"minimum_cart_total": total, "minimum_line_item_quantity": count}
+
+
+def active_cart_redemption(claim: Claim, view: View, cart: carts.Cart | None) -> dict[str, Any]:
+    details = claim.details
+    redemption = carts.redemption_id(claim.id)
+    state = None
+    if cart is not None:
+        check = carts.check_requirements(
+            details.get("minimum_cart_total"), details.get("minimum_line_item_count"), cart
+        )
+        state = {
+            "in_cart": cart.id == claim.cart_id and cart.line_for(redemption) is not None,
+            "cart_requirements_met": check.met,
+            "cart_requirements_detail": requirements_detail(check, view, claim.currency),
+        }
+    product = details["product"]
+    return {
+        "id": redemption,
+        "claimed_reward_id": claim.id,
+        "expires_at": iso(claim.expires_at) or iso_z(claim.claimed_at),
+        "product": product,
+        "quantity": 1,
+        "cart_id": claim.cart_id or "",
+        "cart_line": {
+            "kind": "shopify",
+            "merchandise_id": carts.shopify_gid("ProductVariant", product["variant"]["id"]),
+            "product_id": carts.shopify_gid("Product", product["id"]),
+            "quantity": 1,
+            "attributes": [{"key": carts.REDEMPTION_ATTRIBUTE, "value": redemption}],
+        },
+        "current_cart_state": state,
+    }
+
+
+def is_active_cart_claim(claim: Claim) -> bool:
+    return claim.reward_kind == "product_cart" and claim.state == "approved" and not claim.used_at
+
+
+# --- claimed rewards ---------------------------------------------------------------------------
+
+
+def redeemable(claim: Claim, view: View, cart: carts.Cart | None) -> dict[str, Any]:
+    d = claim.details
+    language = view.language
+
+    def amount(value: float | None) -> dict[str, Any] | None:
+        return None if value is None else money(value, claim.currency, language)
+
+    def discount() -> dict[str, Any] | None:
+        if d.get("discount_type") == "percentage":
+            return percentage(float(d.get("discount") or 0), language)
+        return amount(d.get("discount"))
+
+    out: dict[str, Any] = {
+        "usage_status": "used" if claim.used_at else "not_used",
+        "kind": claim.reward_kind,
+    }
+    dates = {"expires_at": iso(claim.expires_at), "used_at": iso(claim.used_at)}
+    match claim.reward_kind:
+        case "gift_card":
+            balance = amount(d.get("initial_balance")) or money(0, claim.currency, language)
+            out.update(
+                code_last_characters=(claim.code or "")[-4:],
+                initial_balance=balance,
+                current_balance=money(0, claim.currency, language) if claim.used_at else balance,
+                expires_at=iso(claim.expires_at),
+            )
+        case "cart_discount_voucher":
+            out.update(
+                code=claim.code or "",
+                discount_type=d.get("discount_type", "fixed"),
+                discount=discount(),
+                applies_to_order_type=d.get("applies_to_order_type", "all"),
+                recurring_cycle_limit=d.get("recurring_cycle_limit"),
+                supports_active_subscriptions=False,
+                minimum_spend=amount(d.get("minimum_spend")),
+                **dates,
+            )
+        case "free_shipping_voucher":
+            out.update(code=claim.code or "", max_shipping=amount(d.get("max_shipping")), **dates)
+        case "product_discount_voucher":
+            out.update(
+                code=claim.code or "",
+                product=d["product"],
+                discount=percentage(float(d["percentage"]), language),
+                **dates,
+            )
+        case "collection_discount_voucher":
+            out.update(
+                code=claim.code or "",
+                collection=d["collection"],
+                discount_type=d.get("discount_type", "percentage"),
+                discount=discount(),
+                minimum_spend=amount(d.get("minimum_spend")),
+                **dates,
+            )
+        case "product_cart":
+            out.update(
+                product=d["product"],
+                quantity=1,
+                used_at=iso(claim.used_at),
+                cart_line_identifier=carts.redemption_id(claim.id),
+                active_cart_redemption=(
+                    active_cart_redemption(claim, view, cart)
+                    if is_active_cart_claim(claim)
+                    else None
+                ),
+            )
+        case _:
+            out.update(
+                fulfilment_explanation=d.get("fulfillment_explanation"),
+                fulfilled_at=iso(claim.used_at),
+            )
+            if claim.code:
+                out["code"] = claim.code
+    return out
+
+
+def claimed_reward(
+    claim: Claim, view: View, now: datetime, cart: carts.Cart | None = None
+) -> dict[str, Any]:
+    state = claim.state
+    if (
+        state == "approved"
+        and claim.reward_kind != "product_cart"
+        and claim.expires_at is not None
+        and claim.expires_at <= now
+        and claim.used_at is None
+    ):
+        state = "expired"
+    return {
+        "id": claim.id,
+        "claimed_at": iso_z(claim.claimed_at),
+        "reward_id": claim.reward_id,
+        "title": claim.title,
+        "state": state,
+        "source": {"kind": "points_redemption", "points_cost": claim.points_cost},
+        "redeemable": redeemable(claim, view, cart),
+        "auto_refund_at": iso(claim.expires_at) if is_active_cart_claim(claim) else None,
+    }
+
+
+# --- available rules and rewards ---------------------------------------------------------------
+
+
+def available_rule(rule: Rule, snapshot: MemberSnapshot, view: View) -> dict[str, Any] | None:
+    variant = variant_of(rule, snapshot.tier_id, view.language)
+    if not variant.enabled or not rule_shown(rule, view):
+        return None
+    times = snapshot.completions.get(rule.id, [])
+    return {
+        **rule_base(rule),
+        "variant": rule_variant(rule, variant, view),
+        "context": {
+            "last_completed_at": iso(max(times)) if times else None,
+            "completion_count": len(times),
+            "completion_limit": limit_state(rule.limit, times, snapshot.now, view, "completions"),
+        },
+    }
+
+
+def can_redeem(
+    reward: Reward,
+    cost: int,
+    snapshot: MemberSnapshot,
+    claim_limit: dict[str, Any],
+    view: View,
+    cart: carts.Cart | None,
+) -> dict[str, Any]:
+    if claim_limit["state"] in ("limit_reached_forever", "limit_reached_until_reset"):
+        return {"state": "claim_limit_reached"}
+    if isinstance(reward, CartVariableDiscountVoucherReward):
+        return {"state": "unknown"}  # decided at checkout, against the order
+    if isinstance(reward, ProductCartReward):
+        stocked = [
+            v
+            for v in reward.product.variants
+            if (left := stock_left(reward, v.id, snapshot.variant_claims.get((reward.id, v.id), 0)))
+            is None
+            or left > 0
+        ]
+        if not stocked:
+            return {"state": "out_of_stock"}
+        if cart is not None:
+            check = carts.check_requirements(
+                money_in(reward.cart_requirements.minimum_cart_total, view.currency),
+                reward.cart_requirements.minimum_line_item_count,
+                cart,
+            )
+            if not check.met:
+                return {
+                    "state": "cart_requirements_not_met",
+                    "cart_requirements_detail": requirements_detail(check, view, view.currency),
+                }
+            in_cart = sum(
+                1
+                for claim in snapshot.claims
+                if claim.reward_id == reward.id
+                and is_active_cart_claim(claim)
+                and claim.cart_id == cart.id
+            )
+            if (
+                reward.max_redemptions_per_cart is not None
+                and in_cart >= reward.max_redemptions_per_cart
+            ):
+                return {"state": "max_redemptions_for_cart_reached"}
+    if snapshot.balances.approved < cost:
+        return {
+            "state": "insufficient_points",
+            "additional_points_required": cost - snapshot.balances.approved,
+        }
+    return {"state": "redeemable"}
+
+
+def available_reward(
+    reward: Reward, snapshot: MemberSnapshot, view: View, cart: carts.Cart | None
+) -> dict[str, Any] | None:
+    variant = variant_of(reward, snapshot.tier_id, view.language)
+    if not variant.enabled or not reward_shown(reward, view):
+        return None
+    times = snapshot.claim_times.get(reward.id, [])
+    claim_limit = limit_state(reward.limit, times, snapshot.now, view, "claims")
+    return {
+        **reward_base(reward, view),
+        "variant": reward_variant(reward, variant, view),
+        "context": {
+            "can_redeem": can_redeem(reward, variant.points, snapshot, claim_limit, view, cart),
+            "last_claimed_at": iso(max(times)) if times else None,
+            "claim_count": len(times),
+            "claim_limit": claim_limit,
+        },
+    }
+
+
+# --- history -----------------------------------------------------------------------------------
+
+_LIFECYCLE = {"pending", "approved", "void", "expired"}
+
+
+def history(program: LoyaltyProgram, snapshot: MemberSnapshot, view: View) -> list[dict[str, Any]]:
+    claims = {claim.id: claim for claim in snapshot.claims}
+    out: list[dict[str, Any]] = []
+    for entry in snapshot.history:
+        base = {"label": entry.label or "", "date": iso_z(entry.created_at)}
+        state = entry.state if entry.state in _LIFECYCLE else "approved"
+        match entry.kind:
+            case "earned_points_from_rule":
+                rule = program.rule(entry.rule_id or 0)
+                if rule is not None:
+                    base["label"] = variant_of(rule, None, view.language).title
+                out.append(
+                    {
+                        "kind": "earned_points_from_rule",
+                        **base,
+                        "points": entry.points,
+                        "points_text": points_text(entry.points, view.language),
+                        "rule": {"id": entry.rule_id, "kind": rule.kind if rule else "custom"},
+                        "points_will_approve_at": None,
+                        "points_will_expire_at": None,
+                        "state": state,
+                    }
+                )
+            case "redeemed_points_for_reward":
+                claim = claims.get(entry.claimed_reward_id or 0)
+                reward = program.reward(entry.reward_id or 0)
+                out.append(
+                    {
+                        "kind": "redeemed_points_for_reward",
+                        **base,
+                        "points": entry.points,
+                        "points_text": points_text(entry.points, view.language),
+                        "reward": {
+                            "id": entry.reward_id,
+                            "kind": claim.reward_kind
+                            if claim
+                            else (reward.kind if reward else "custom"),
+                        },
+                        "claimed_reward_id": entry.claimed_reward_id,
+                        "state": "void"
+                        if claim is not None and claim.state == "void"
+                        else "approved",
+                    }
+                )
+            case "entered_tier":
+                name = program.tier_name(entry.tier_id or 0, view.language) or entry.label or ""
+                out.append(
+                    {
+                        "kind": "entered_tier",
+                        "label": entered_tier_text(name, view.language),
+                        "date": base["date"],
+                        "tier": {"id": entry.tier_id, "name": name},
+                    }
+                )
+            case "points_expired":
+                out.append(
+                    {
+                        "kind": "points_expired",
+                        **base,
+                        "points": entry.points,
+                        "points_text": points_text(entry.points, view.language),
+                    }
+                )
+            case _ if entry.points < 0:
+                out.append(
+                    {
+                        "kind": "points_removed",
+                        **base,
+                        "points": entry.points,
+                        "points_text": points_text(entry.points, view.language),
+                        "state": "void" if entry.state == "void" else "applied",
+                    }
+                )
+            case _:
+                base["label"] = base["label"] or points_added_text(view.language)
+                out.append(
+                    {
+                        "kind": "points_added",
+                        **base,
+                        "points": entry.points,
+                        "points_text": points_text(entry.points, view.language),
+                        "points_will_expire_at": None,
+                        "state": entry.state
+                        if entry.state in ("approved", "void", "expired")
+                        else "approved",
+                    }
+                )
+    return out
+
+
+# --- tiers, birthdays, referrals ---------------------------------------------------------------
+
+
+def tier_membership(
+    program: LoyaltyProgram, standing: TierStanding | None, view: View
+) -> dict[str, Any] | None:
+    if standing is None or program.document.tiers is None:
+        return None
+    mode = program.document.tiers.boundary_mode
+    valid_until = iso(standing.valid_until)
+    upgrade = None if standing.next_tier is None else standing.next_tier.id
+    needed = standing.needed_for_upgrade
+    progress: dict[str, Any] = {
+        "kind": mode,
+        "valid_until": valid_until,
+        "upgrade_tier_id": upgrade,
+        "forecasted_tier_id": standing.tier.id,
+    }
+    if mode == "spend":
+        progress.update(
+            spend_needed_for_renewal=None,
+            spend_needed_for_upgrade=None if needed is None else view.amount(needed),
+            tier_spend={"now": view.amount(standing.measure), "at_expiration": None},
+        )
+    else:
+        progress.update(
+            {
+                f"{mode}_needed_for_renewal": None,
+                f"{mode}_needed_for_upgrade": None if needed is None else int(needed),
+                f"tier_{mode}": {"now": int(standing.measure), "at_expiration": None},
+            }
+        )
+    return {
+        "tier_id": standing.tier.id,
+        "started_at": iso_z(standing.started_at),
+        "expires_at": valid_until,
+        "progress": progress,
+    }
+
+
+def next_birthday(customer: Customer, today: date) -> str | None:
+    if customer.birthday_month is None or customer.birthday_day is None:
+        return None
+    for year in (today.year, today.year + 1, today.year + 2):
+        try:
+            candidate = date(year, customer.birthday_month, customer.birthday_day)
+        except ValueError:
+            continue  # 29 February outside a leap year
+        if candidate >= today:
+            return candidate.isoformat()
+    return None
+
+
+def referral_urls(program: LoyaltyProgram, customer: Customer) -> dict[str, str] | None:
+    if customer.referral_code is None or not any(
+        rule.kind == "referral" and rule.enabled for rule in program.document.rules
+    ):
+        return None
+    base = program.document.referral_url_base or program.site.url
+    direct = f"{base}{'&' if '?' in base else '?'}ll_ref_id={customer.referral_code}"
+    link = quote(direct, safe="")
+    return {
+        "direct": direct,
+        "facebook": f"https://www.facebook.com/sharer/sharer.php?u={link}",
+        "twitter": f"https://twitter.com/intent/tweet?url={link}",
+        "email": f"mailto:?body={link}",
+        "whatsapp": f"https://wa.me/?text={link}",
+        "instagram": direct,
+        "device_share": direct,
+    }
+
+
+def enrolled_customer(
+    program: LoyaltyProgram, snapshot: MemberSnapshot, view: View, cart: carts.Cart | None = None
+) -> dict[str, Any]:
+    customer = snapshot.customer
+    birthday = None
+    if customer.birthday_month is not None and customer.birthday_day is not None:
+        birthday = {"month": customer.birthday_month, "day": customer.birthday_day}
+        if customer.birthday_year is not None:
+            birthday["year"] = customer.birthday_year
+    rules = [available_rule(rule, snapshot, view) for rule in program.document.rules]
+    rewards = [
+        available_reward(reward, snapshot, view, cart) for reward in program.document.rewards
+    ]
+    return {
+        **customer_identity(customer),
+        "state": "enrolled",
+        "points_approved": snapshot.balances.approved,
+        "points_pending": snapshot.balances.pending,
+        "points_spent": snapshot.balances.spent,
+        "enrolled_at": iso_z(customer.enrolled_at or customer.created_at),
+        "tier_membership": tier_membership(program, snapshot.standing, view),
+        "birthday": birthday,
+        "next_birthday": next_birthday(customer, snapshot.now.date()),
+        "claimed_rewards": [claimed_reward(c, view, snapshot.now, cart) for c in snapshot.claims],
+        "available_rewards": [r for r in rewards if r is not None],
+        "available_rules": [r for r in rules if r is not None],
+        "history": history(program, snapshot, view),
+        "active_cart_redemptions": [
+            active_cart_redemption(c, view, cart)
+            for c in snapshot.claims
+            if is_active_cart_claim(c)
+        ],
+        "email_marketing_consent": {"state": customer.email_marketing},
+        "sms_marketing_consent": {"state": "unknown"},
+        "receipt_upload_url": None,
+        "referral_urls": referral_urls(program, customer),
+    }
+
+
+def rule_outcome_action(outcome: Any, view: View) -> dict[str, Any]:
+    """RuleOutcomeAction for a completed rule (``loyalty.rules.RuleOutcome``)."""
+    return {
+        "kind": "earned_points_from_rule",
+        "label": variant_of(outcome.rule, None, view.language).title,
+        "date": iso_z(outcome.completed_at),
+        "points": outcome.points,
+        "points_text": points_text(outcome.points, view.language),
+        "rule": {"id": outcome.rule.id, "kind": outcome.rule.kind},
+        "points_will_approve_at": None,
+        "points_will_expire_at": None,
+        "state": "approved",
+    }

@@ -1,0 +1,150 @@
+"""What every Headless API endpoint does before and after its own few lines.
+
+Authenticate (API keys only: the legacy site token & secret is not accepted here), apply the
+caller's rate limit, check the scope, find the site, read the channel, language, currency and
+country, run the endpoint, and render any domain error as the contract says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tessera.api.body import read_json_body
+from tessera.api.contract import schema_errors
+from tessera.auth.principal import Principal, parse_authorization
+from tessera.kit.errors import DomainError, Invalid, RateLimited
+from tessera.programs.sites import Site
+from tessera.state import Tessera
+
+from .configuration import View
+from .errors import render
+
+CHANNELS = ("web", "pos", "mobile")
+CHANNEL_MESSAGE = 'Invalid option: expected one of "web"|"pos"|"mobile"'
+_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    request: Request
+    tessera: Tessera
+    principal: Principal
+    site: Site
+    view: View
+
+
+Handler = Callable[[Call], Awaitable[Response]]
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    return Response(msgspec.json.encode(payload), status, media_type="application/json")
+
+
+def _site_id(request: Request) -> int:
+    raw = request.path_params["site_id"]
+    if not raw.isdigit():
+        raise Invalid("Invalid request", {"site_id": "must be a number"})
+    return int(raw)
+
+
+def read_view(request: Request, site: Site, *, channel_required: bool) -> View:
+    details: dict[str, str] = {}
+    query = request.query_params
+    channel = query.get("channel") or request.headers.get("x-loyaltylion-channel")
+    if channel is None:
+        if channel_required:
+            details["channel"] = (
+                "Required: give the channel as ?channel= or the X-LoyaltyLion-Channel header"
+            )
+        channel = "web"
+    elif channel not in CHANNELS:
+        details["channel"] = CHANNEL_MESSAGE
+    language = site.default_language
+    requested = query.get("language") or request.headers.get("x-loyaltylion-language")
+    if requested:
+        wanted = requested.strip().lower().replace("_", "-")
+        if wanted in site.languages:
+            language = wanted
+        elif wanted.split("-", 1)[0] in site.languages:
+            language = wanted.split("-", 1)[0]
+        else:
+            details["language"] = (
+                f"must be one of this site's languages: {', '.join(site.languages)}"
+            )
+    currency = site.default_currency
+    if "currency" in query:
+        wanted = query["currency"].strip().lower()
+        if wanted in site.currencies:
+            currency = wanted
+        else:
+            details["currency"] = (
+                f"must be one of this site's currencies: {', '.join(site.currencies)}"
+            )
+    country = query.get("country")
+    if country is not None and not _COUNTRY.match(country):
+        details["country"] = "must be an ISO 3166-1 alpha-2 country code, e.g. US"
+    if details:
+        raise Invalid("Invalid request", details)
+    return View(
+        channel=channel,
+        language=language,
+        currency=currency,
+        country=None if country is None else country.upper(),
+    )
+
+
+def headless_endpoint(
+    *, scope: str, channel_required: bool = True
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            tessera: Tessera = request.state.tessera
+            headers: dict[str, str] = {}
+            try:
+                credentials = parse_authorization(request.headers.get("authorization"))
+                principal = await tessera.authenticate(credentials, allow_site_secret=False)
+                limit = principal.rate_limit or tessera.settings.rate_limit_default
+                state = await tessera.limiter.hit(limit, "headless", principal.limiter_id)
+                headers.update(state.headers())
+                if not state.allowed:
+                    raise RateLimited(state.description, state.reset_after)
+                principal.require_scope(scope)
+                site = await tessera.site_for(principal, _site_id(request))
+                view = read_view(request, site, channel_required=channel_required)
+                response = await handler(Call(request, tessera, principal, site, view))
+            except DomainError as exc:
+                return render(exc, headers)
+            response.headers.update(headers)
+            return response
+
+        endpoint.__name__ = handler.__name__
+        return endpoint
+
+    return wrap
+
+
+T = Any
+
+
+async def decode_body(call: Call, schema: str, kind: type[T]) -> T:
+    """The JSON body as ``kind``; on failure, every bad field named from the contract schema."""
+    body = await read_json_body(call.request, call.tessera.settings.max_body_bytes)
+    try:
+        return msgspec.json.decode(body or b"null", type=kind)
+    except msgspec.DecodeError:
+        pass
+    try:
+        data = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        raise Invalid("The request body is not valid JSON") from None
+    details = schema_errors("headless-2025-06", schema, data)
+    if "body" in details:
+        raise Invalid("The request body must be a JSON object")
+    raise Invalid("Invalid request", details or {"body": "is invalid"})

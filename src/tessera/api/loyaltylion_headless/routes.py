@@ -1,0 +1,494 @@
+"""Headless API 2025-06 endpoints: decode, call one service, encode.
+
+Scopes (the contract leaves them undocumented): ``read_customers`` for Get Configuration and
+Get Customer, ``write_customers`` for every POST.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tessera.customers.service import Customer, find_customer, find_customer_by_id
+from tessera.kit.clock import utcnow
+from tessera.kit.errors import Conflict, Invalid, NotFound
+from tessera.loyalty import carts, members, rewards, rules
+from tessera.loyalty.program import LoyaltyProgram, load_program
+from tessera.loyalty.snapshot import member_snapshot
+from tessera.loyalty.transactions import write_transaction
+from tessera.programs.configuration import CustomRule, Reward, Rule
+
+from . import schemas
+from .configuration import View, site_configuration
+from .customer import (
+    active_cart_redemption,
+    claimed_reward,
+    customer_identity,
+    enrolled_customer,
+    rule_outcome_action,
+)
+from .endpoint import Call, decode_body, headless_endpoint, json_response
+
+READ = "read_customers"
+WRITE = "write_customers"
+
+
+async def customer_body(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    customer: Customer,
+    view: View,
+    cart: carts.Cart | None = None,
+) -> dict[str, Any]:
+    """The contract's Customer in whichever shape the customer's state calls for."""
+    if customer.state != "enrolled":
+        return customer_identity(customer)
+    snapshot = await member_snapshot(conn, program, customer, view.currency, utcnow())
+    return enrolled_customer(program, snapshot, view, cart)
+
+
+def merchant_id(call: Call) -> str:
+    return str(call.request.path_params["merchant_id"])
+
+
+def envelope(view: View, program: LoyaltyProgram, customer: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "channel": view.channel,
+        "currency": view.currency,
+        "language": view.language,
+        "customer": customer,
+        "configuration": site_configuration(program, view),
+    }
+
+
+# --- configuration and customers ---------------------------------------------------------------
+
+
+@headless_endpoint(scope=READ)
+async def get_configuration(call: Call) -> Response:
+    async with call.tessera.engine.connect() as conn:
+        program = await load_program(conn, call.site)
+    return json_response(site_configuration(program, call.view))
+
+
+@headless_endpoint(scope=READ)
+async def get_customer(call: Call) -> Response:
+    async with call.tessera.engine.connect() as conn:
+        program = await load_program(conn, call.site)
+        customer = await find_customer(conn, program.id, merchant_id(call))
+        if customer is None:
+            raise NotFound("customer", f"Customer with merchant ID `{merchant_id(call)}` not found")
+        body = await customer_body(conn, program, customer, call.view)
+    return json_response(envelope(call.view, program, body))
+
+
+def domain_cart(cart: schemas.CartEmpty | schemas.CartShopify | None) -> carts.Cart | None:
+    if cart is None:
+        return None
+    if isinstance(cart, schemas.CartEmpty):
+        return carts.EMPTY_CART
+
+    def amount(value: str, field: str) -> float:
+        try:
+            return float(value)
+        except ValueError:
+            raise Invalid("Invalid request", {field: "must be a decimal amount"}) from None
+
+    return carts.Cart(
+        id=cart.id,
+        total=amount(cart.cost.total_amount.amount, "cart.cost.total_amount.amount"),
+        lines=[
+            carts.CartLine(
+                id=line.id,
+                quantity=line.quantity,
+                merchandise_id=line.merchandise.id,
+                total=amount(
+                    line.cost.total_amount.amount, f"cart.lines[{i}].cost.total_amount.amount"
+                ),
+                attributes=[(a.key, a.value) for a in line.attributes],
+            )
+            for i, line in enumerate(cart.lines)
+        ],
+    )
+
+
+@headless_endpoint(scope=WRITE)
+async def initialize_session(call: Call) -> Response:
+    body: schemas.InitializeSessionIn = await decode_body(
+        call, "CustomersInitializeSessionRequestBody", schemas.InitializeSessionIn
+    )
+    email = body.customer.email.strip()
+    if "@" not in email or " " in email or len(email) > 320:
+        raise Invalid("Invalid request", {"customer.email": "must be an email address"})
+    cart = domain_cart(body.cart)
+    async with write_transaction(call.tessera.engine) as conn:
+        program = await load_program(conn, call.site)
+        result = await members.initialize_session(
+            conn,
+            program,
+            merchant_id(call),
+            email=email,
+            channel=call.view.channel,
+            currency=call.view.currency,
+            page_url=None if body.session is None else body.session.page_url,
+            cart=cart,
+            now=utcnow(),
+        )
+        customer = await customer_body(conn, program, result.customer, call.view, cart)
+    actions = [
+        {
+            "kind": "remove_cart_line",
+            "reason": action.reason,
+            "cart_line_to_remove": {
+                "kind": "shopify",
+                "id": action.line.id,
+                "merchandise_id": action.line.merchandise_id,
+                "attributes": [{"key": k, "value": v} for k, v in action.line.attributes],
+            },
+            "cart_redemption": {"id": carts.redemption_id(action.claim.id)},
+        }
+        for action in result.cart_actions
+    ]
+    return json_response(
+        {**envelope(call.view, program, customer), "requested_cart_actions": actions}
+    )
+
+
+@headless_endpoint(scope=WRITE)
+async def set_birthday(call: Call) -> Response:
+    body: schemas.SetBirthdayIn = await decode_body(
+        call, "CustomersSetBirthdayRequestBody", schemas.SetBirthdayIn
+    )
+    b = body.birthday
+    async with write_transaction(call.tessera.engine) as conn:
+        program = await load_program(conn, call.site)
+        customer, updated = await members.set_birthday(
+            conn, program, merchant_id(call), month=b.month, day=b.day, year=b.year, now=utcnow()
+        )
+        shown = await customer_body(conn, program, customer, call.view)
+    return json_response(
+        {
+            "updated": updated,
+            "birthday": {"month": b.month, "day": b.day, "year": b.year},
+            "customer": shown,
+        }
+    )
+
+
+@headless_endpoint(scope=WRITE)
+async def enroll(call: Call) -> Response:
+    async with write_transaction(call.tessera.engine) as conn:
+        program = await load_program(conn, call.site)
+        customer = await members.locked_customer(conn, program, merchant_id(call))
+        was_guest = customer.state == "guest"
+        customer, _ = await members.enrol(
+            conn,
+            program,
+            customer,
+            channel=call.view.channel,
+            currency=call.view.currency,
+            now=utcnow(),
+        )
+        shown = await customer_body(conn, program, customer, call.view)
+    return json_response({"enrolled": was_guest, "customer": shown})
+
+
+@headless_endpoint(scope=WRITE)
+async def email_marketing_subscribe(call: Call) -> Response:
+    async with write_transaction(call.tessera.engine) as conn:
+        program = await load_program(conn, call.site)
+        customer, updated, outcomes = await members.subscribe_email_marketing(
+            conn,
+            program,
+            merchant_id(call),
+            channel=call.view.channel,
+            currency=call.view.currency,
+            now=utcnow(),
+        )
+        shown = await customer_body(conn, program, customer, call.view)
+    return json_response(
+        {
+            "updated": updated,
+            "email_marketing_consent": {"state": customer.email_marketing},
+            "customer": shown,
+            "actions": [rule_outcome_action(outcome, call.view) for outcome in outcomes],
+        }
+    )
+
+
+# --- referrals ---------------------------------------------------------------------------------
+
+
+@headless_endpoint(scope=WRITE, channel_required=False)
+async def claim_referee_incentive(call: Call) -> Response:
+    body: schemas.RefereeIncentiveIn = await decode_body(
+        call, "ReferralsClaimRefereeIncentiveRequestBody", schemas.RefereeIncentiveIn
+    )
+    if body.referee_email is not None and "@" not in body.referee_email:
+        raise Invalid("Invalid request", {"referee_email": "must be an email address"})
+    async with write_transaction(call.tessera.engine) as conn:
+        program = await load_program(conn, call.site)
+        code = await members.claim_referee_incentive(
+            conn,
+            program,
+            referral_id=body.referral_id,
+            referee_email=body.referee_email,
+            ip_address=body.ip_address,
+            user_agent=body.user_agent,
+            now=utcnow(),
+        )
+    return json_response({"kind": "incentive", "incentive": {"code": code}})
+
+
+@headless_endpoint(scope=WRITE, channel_required=False)
+async def track_share(call: Call) -> Response:
+    body: schemas.TrackShareIn = await decode_body(call, "TrackShareRequest", schemas.TrackShareIn)
+    async with write_transaction(call.tessera.engine) as conn:
+        program = await load_program(conn, call.site)
+        await members.track_share(conn, program, body.customer_merchant_id, body.channel, utcnow())
+    return Response(status_code=204)
+
+
+# --- rewards -----------------------------------------------------------------------------------
+
+
+def find_reward(program: LoyaltyProgram, reward_id: int, kind: str) -> Reward:
+    reward = program.reward(reward_id)
+    if reward is None:
+        raise NotFound("reward", f"Reward with ID `{reward_id}` not found")
+    if reward.kind != kind:
+        raise Conflict(
+            "reward_kind_mismatch", f"Reward {reward_id} is a {reward.kind} reward, not {kind}"
+        )
+    return reward
+
+
+async def redeem_reward(
+    call: Call,
+    kind: str,
+    reward_id: int,
+    customer_merchant_id: str,
+    *,
+    variant_id: str | None = None,
+    cart_id: str | None = None,
+    fulfil: bool = False,
+) -> tuple[LoyaltyProgram, rewards.Claim, dict[str, Any]]:
+    view = call.view
+    async with write_transaction(call.tessera.engine) as conn:
+        program = await load_program(conn, call.site)
+        customer = await members.locked_customer(conn, program, customer_merchant_id)
+        reward = find_reward(program, reward_id, kind)
+        now = utcnow()
+        claim = await rewards.redeem(
+            conn,
+            program,
+            customer,
+            reward,
+            channel=view.channel,
+            currency=view.currency,
+            language=view.language,
+            country=view.country,
+            now=now,
+            variant_id=variant_id,
+            cart_id=cart_id,
+        )
+        if fulfil:
+            claim = await rewards.mark_used(conn, program, claim, now)
+        shown = await customer_body(conn, program, customer, view)
+    return program, claim, shown
+
+
+def voucher_redeem(kind: str) -> Any:
+    @headless_endpoint(scope=WRITE)
+    async def redeem(call: Call) -> Response:
+        body: schemas.RedeemIn = await decode_body(call, "RedeemRewardRequest", schemas.RedeemIn)
+        _, claim, customer = await redeem_reward(
+            call, kind, body.reward_id, body.customer_merchant_id
+        )
+        code_field = "gift_card_code" if kind == "gift_card" else "voucher_code"
+        return json_response(
+            {
+                code_field: claim.code or "",
+                "claimed_reward": claimed_reward(claim, call.view, utcnow()),
+                "customer": customer,
+            },
+            201,
+        )
+
+    redeem.__name__ = f"redeem_{kind}"
+    return redeem
+
+
+@headless_endpoint(scope=WRITE)
+async def redeem_active_subscription_product(call: Call) -> Response:
+    body: schemas.RedeemSubscriptionProductIn = await decode_body(
+        call,
+        "RewardsRedeemActiveSubscriptionProductRequestBody",
+        schemas.RedeemSubscriptionProductIn,
+    )
+    await redeem_reward(
+        call, "active_subscription_product", body.reward_id, body.customer_merchant_id
+    )
+    raise AssertionError("unreachable: no program can configure subscription rewards")
+
+
+@headless_endpoint(scope=WRITE)
+async def redeem_custom(call: Call) -> Response:
+    body: schemas.RedeemCustomIn = await decode_body(
+        call, "RewardsRedeemCustomRequestBody", schemas.RedeemCustomIn
+    )
+    _, claim, customer = await redeem_reward(
+        call,
+        "custom",
+        body.reward_id,
+        body.customer_merchant_id,
+        fulfil=body.fulfill_immediately or body.usage is not None,
+    )
+    return json_response(
+        {
+            "fulfillment_explanation": claim.details.get("fulfillment_explanation"),
+            "claimed_reward": claimed_reward(claim, call.view, utcnow()),
+            "customer": customer,
+        },
+        201,
+    )
+
+
+@headless_endpoint(scope=WRITE)
+async def redeem_product_cart(call: Call) -> Response:
+    body: schemas.RedeemProductCartIn = await decode_body(
+        call, "RewardsRedeemProductCartRequestBody", schemas.RedeemProductCartIn
+    )
+    if not body.cart_id.strip():
+        raise Invalid("Invalid request", {"cart_id": "must not be empty"})
+    _, claim, customer = await redeem_reward(
+        call,
+        "product_cart",
+        body.reward_id,
+        body.customer_merchant_id,
+        variant_id=body.variant_id,
+        cart_id=body.cart_id,
+    )
+    return json_response(
+        {
+            "active_cart_redemption": active_cart_redemption(claim, call.view, None),
+            "claimed_reward": claimed_reward(claim, call.view, utcnow()),
+            "customer": customer,
+        },
+        201,
+    )
+
+
+@headless_endpoint(scope=WRITE)
+async def refund_product_cart(call: Call) -> Response:
+    body: schemas.RefundProductCartIn = await decode_body(
+        call, "RewardsRefundProductCartRequestBody", schemas.RefundProductCartIn
+    )
+    async with write_transaction(call.tessera.engine) as conn:
+        program = await load_program(conn, call.site)
+        claim = await rewards.get_claim(conn, program.id, body.claimed_reward_id)
+        customer = await find_customer_by_id(conn, program.id, claim.customer_id, for_update=True)
+        assert customer is not None
+        rules.require_member(customer)
+        claim = await rewards.refund(
+            conn, program, await rewards.get_claim(conn, program.id, claim.id), utcnow()
+        )
+        shown = await customer_body(conn, program, customer, call.view)
+    return json_response(
+        {"claimed_reward": claimed_reward(claim, call.view, utcnow()), "customer": shown}, 201
+    )
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+def find_rule(program: LoyaltyProgram, rule_id: int, kind: str) -> Rule:
+    rule = program.rule(rule_id)
+    if rule is None:
+        raise NotFound("rule", f"Rule with ID `{rule_id}` not found")
+    if rule.kind != kind:
+        raise Conflict("rule_kind_mismatch", f"Rule {rule_id} is a {rule.kind} rule, not {kind}")
+    if not rule.completable or (isinstance(rule, CustomRule) and rule.trigger != "api"):
+        raise Conflict(
+            "rule_not_enabled_for_customer", f"Rule {rule_id} is completed by sessions, not here"
+        )
+    return rule
+
+
+def rule_complete(kind: str) -> Any:
+    @headless_endpoint(scope=WRITE)
+    async def complete(call: Call) -> Response:
+        body: schemas.CompleteRuleIn = await decode_body(
+            call, "CompleteRuleRequest", schemas.CompleteRuleIn
+        )
+        view = call.view
+        async with write_transaction(call.tessera.engine) as conn:
+            program = await load_program(conn, call.site)
+            customer = await members.locked_customer(conn, program, body.customer_merchant_id)
+            rule = find_rule(program, body.rule_id, kind)
+            outcome = await rules.complete_rule(
+                conn,
+                program,
+                customer,
+                rule,
+                channel=view.channel,
+                currency=view.currency,
+                now=utcnow(),
+            )
+            shown = await customer_body(conn, program, customer, view)
+        return json_response({"actions": [rule_outcome_action(outcome, view)], "customer": shown})
+
+    complete.__name__ = f"complete_{kind}"
+    return complete
+
+
+VOUCHER_KINDS = (
+    "cart_discount_voucher",
+    "free_shipping_voucher",
+    "collection_discount_voucher",
+    "product_discount_voucher",
+    "gift_card",
+    "active_subscription_discount_voucher",
+)
+RULE_KINDS = (
+    "clickthrough",
+    "facebook_like",
+    "twitter_follow",
+    "instagram_follow",
+    "tiktok_follow",
+    "custom",
+)
+
+routes = [
+    Route("/{site_id}/configuration", get_configuration, methods=["GET"]),
+    Route("/{site_id}/customers/{merchant_id}", get_customer, methods=["GET"]),
+    Route("/{site_id}/customers/{merchant_id}/sessions", initialize_session, methods=["POST"]),
+    Route("/{site_id}/customers/{merchant_id}/birthday", set_birthday, methods=["POST"]),
+    Route("/{site_id}/customers/{merchant_id}/enroll", enroll, methods=["POST"]),
+    Route(
+        "/{site_id}/customers/{merchant_id}/email_marketing/subscribe",
+        email_marketing_subscribe,
+        methods=["POST"],
+    ),
+    Route("/{site_id}/referrals/referee_incentive", claim_referee_incentive, methods=["POST"]),
+    Route("/{site_id}/referrals/shares", track_share, methods=["POST"]),
+    *[
+        Route(f"/{{site_id}}/rewards/{kind}/redeem", voucher_redeem(kind), methods=["POST"])
+        for kind in VOUCHER_KINDS
+    ],
+    Route(
+        "/{site_id}/rewards/active_subscription_product/redeem",
+        redeem_active_subscription_product,
+        methods=["POST"],
+    ),
+    Route("/{site_id}/rewards/custom/redeem", redeem_custom, methods=["POST"]),
+    Route("/{site_id}/rewards/product_cart/redeem", redeem_product_cart, methods=["POST"]),
+    Route("/{site_id}/rewards/product_cart/refund", refund_product_cart, methods=["POST"]),
+    *[
+        Route(f"/{{site_id}}/rules/{kind}/complete", rule_complete(kind), methods=["POST"])
+        for kind in RULE_KINDS
+    ],
+]

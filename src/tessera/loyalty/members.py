@@ -1,0 +1,257 @@
+"""What happens to a member: sessions, enrolment, birthday, consent, rules and referrals.
+
+Every function here that writes runs inside ``loyalty.transactions.write_transaction`` and starts
+by locking the customer (``find_customer(for_update=True)``), so the checks it makes still hold
+when it writes.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tessera.customers.service import (
+    Customer,
+    email_key,
+    find_customer,
+    find_customer_by_referral_code,
+    get_or_create_customer,
+    update_customer,
+)
+from tessera.kit.errors import Conflict, NotFound
+from tessera.loyalty import carts, rewards, rules, tiers
+from tessera.loyalty.program import LoyaltyProgram
+from tessera.loyalty.rewards import new_code
+from tessera.store.tables import customers, referee_incentives, referral_shares
+
+
+async def locked_customer(
+    conn: AsyncConnection, program: LoyaltyProgram, merchant_id: str
+) -> Customer:
+    customer = await find_customer(conn, program.id, merchant_id, for_update=True)
+    if customer is None:
+        raise NotFound("customer", f"Customer with merchant ID `{merchant_id}` not found")
+    return customer
+
+
+async def enrol(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    customer: Customer,
+    *,
+    channel: str,
+    currency: str,
+    now: datetime,
+) -> tuple[Customer, list[rules.RuleOutcome]]:
+    """Make a guest a member and award join_program; a member stays as they are."""
+    if customer.state == "blocked":
+        raise Conflict("customer_blocked", "This customer is blocked from the program")
+    if customer.state == "enrolled":
+        return customer, []
+    customer = await update_customer(conn, customer, state="enrolled", enrolled_at=now)
+    await tiers.record_tier_change(conn, program, customer, currency, now)
+    outcomes = await rules.trigger_rules(
+        conn,
+        program,
+        customer,
+        rules.rules_of_kind(program, "join_program"),
+        channel=channel,
+        currency=currency,
+        now=now,
+    )
+    return customer, outcomes
+
+
+@dataclass(frozen=True, slots=True)
+class SessionResult:
+    customer: Customer
+    created: bool
+    enrolled: bool
+    outcomes: list[rules.RuleOutcome]
+    cart_actions: list[carts.RemoveLine]
+
+
+async def initialize_session(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    merchant_id: str,
+    *,
+    email: str,
+    channel: str,
+    currency: str,
+    page_url: str | None,
+    cart: carts.Cart | None,
+    now: datetime,
+) -> SessionResult:
+    customer, created = await get_or_create_customer(
+        conn,
+        program_id=program.id,
+        site_id=program.site.id,
+        merchant_id=merchant_id,
+        email=email,
+        state="guest",
+    )
+    customer = await find_customer(conn, program.id, merchant_id, for_update=True) or customer
+    if customer.email.lower() != email_key(email) and not created:
+        # A known customer's email is theirs to keep; a new one must not belong to anyone else.
+        owner = await conn.scalar(
+            sa.select(customers.c.merchant_id).where(
+                customers.c.program_id == program.id, customers.c.email_key == email_key(email)
+            )
+        )
+        if owner is not None and owner != merchant_id:
+            raise Conflict(
+                "email_already_in_use",
+                "This email address belongs to another customer of the program",
+            )
+    outcomes: list[rules.RuleOutcome] = []
+    enrolled = False
+    if customer.state == "guest" and program.document.auto_enrol:
+        customer, outcomes = await enrol(
+            conn, program, customer, channel=channel, currency=currency, now=now
+        )
+        enrolled = True
+    if customer.state == "enrolled":
+        triggered = []
+        if channel == "web" and page_url:
+            triggered += rules.pageview_rules(program, page_url)
+        if channel == "mobile":
+            triggered += rules.mobile_session_rules(program)
+        if rules.is_birthday(customer, now):
+            triggered += rules.rules_of_kind(program, "birthday")
+        outcomes += await rules.trigger_rules(
+            conn, program, customer, triggered, channel=channel, currency=currency, now=now
+        )
+    actions = await carts.settle_cart(
+        conn, program, await rewards.claims_of(conn, customer.id), cart, now
+    )
+    return SessionResult(
+        customer=customer,
+        created=created,
+        enrolled=enrolled,
+        outcomes=outcomes,
+        cart_actions=actions,
+    )
+
+
+def valid_birthday(month: int, day: int, year: int, today: date) -> bool:
+    if not 1 <= month <= 12 or not 1900 <= year <= today.year:
+        return False
+    if not 1 <= day <= calendar.monthrange(year, month)[1]:
+        return False
+    return date(year, month, day) <= today
+
+
+async def set_birthday(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    merchant_id: str,
+    *,
+    month: int,
+    day: int,
+    year: int,
+    now: datetime,
+) -> tuple[Customer, bool]:
+    customer = await locked_customer(conn, program, merchant_id)
+    rules.require_member(customer)
+    if not valid_birthday(month, day, year, now.date()):
+        raise Conflict("invalid_date", f"{year:04d}-{month:02d}-{day:02d} is not a valid birthday")
+    if (customer.birthday_month, customer.birthday_day, customer.birthday_year) == (
+        month,
+        day,
+        year,
+    ):
+        return customer, False
+    updated = await update_customer(
+        conn, customer, birthday_month=month, birthday_day=day, birthday_year=year
+    )
+    return updated, True
+
+
+async def subscribe_email_marketing(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    merchant_id: str,
+    *,
+    channel: str,
+    currency: str,
+    now: datetime,
+) -> tuple[Customer, bool, list[rules.RuleOutcome]]:
+    customer = await locked_customer(conn, program, merchant_id)
+    rules.require_member(customer)
+    if customer.email_marketing == "subscribed":
+        return customer, False, []
+    customer = await update_customer(conn, customer, email_marketing="subscribed")
+    outcomes = await rules.trigger_rules(
+        conn,
+        program,
+        customer,
+        rules.rules_of_kind(program, "newsletter_signup"),
+        channel=channel,
+        currency=currency,
+        now=now,
+    )
+    return customer, True, outcomes
+
+
+async def track_share(
+    conn: AsyncConnection, program: LoyaltyProgram, merchant_id: str, channel: str, now: datetime
+) -> None:
+    customer = await locked_customer(conn, program, merchant_id)
+    rules.require_member(customer)
+    await conn.execute(
+        referral_shares.insert().values(
+            program_id=program.id, customer_id=customer.id, channel=channel, created_at=now
+        )
+    )
+
+
+async def claim_referee_incentive(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    *,
+    referral_id: str,
+    referee_email: str | None,
+    ip_address: str,
+    user_agent: str | None,
+    now: datetime,
+) -> str:
+    """The voucher code a referred friend gets; the same friend asking again gets the same."""
+    if program.document.referee_incentive is None or not any(
+        rule.kind == "referral" and rule.enabled for rule in program.document.rules
+    ):
+        raise Conflict("referrals_not_enabled", "This program does not run referrals")
+    referrer = await find_customer_by_referral_code(conn, program.id, referral_id)
+    if referrer is None:
+        raise Conflict("invalid_referral_id", f"No referral with ID `{referral_id}`")
+    if referrer.state != "enrolled":
+        raise Conflict("invalid_referral_id", "The referring customer is not a member")
+    key = email_key(referee_email) if referee_email else ""
+    if key and key == email_key(referrer.email):
+        raise Conflict("invalid_referee", "A customer cannot refer themselves")
+    existing = await conn.scalar(
+        sa.select(referee_incentives.c.code).where(
+            referee_incentives.c.program_id == program.id,
+            referee_incentives.c.referrer_id == referrer.id,
+            referee_incentives.c.referee_key == key,
+        )
+    )
+    if existing is not None:
+        return str(existing)
+    code = new_code("FRIEND", groups=3)
+    await conn.execute(
+        referee_incentives.insert().values(
+            program_id=program.id,
+            referrer_id=referrer.id,
+            referee_key=key,
+            code=code,
+            ip_address=ip_address[:64],
+            user_agent=None if user_agent is None else user_agent[:1000],
+            created_at=now,
+        )
+    )
+    return code

@@ -1,0 +1,60 @@
+"""Money and numbers as a customer reads them, formatted by Babel for a currency and language.
+
+Whole amounts drop their decimals (``$5``, ``5 €``), as LoyaltyLion's own texts do; others keep
+the currency's digits (``$99.99``, ``99,99 €``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency, format_decimal, format_percent
+
+
+@lru_cache(maxsize=64)
+def _locale(language: str) -> Locale:
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+@lru_cache(maxsize=64)
+def _whole_pattern(language: str) -> str:
+    pattern: str = _locale(language).currency_formats["standard"].pattern
+    # "#,##0.00 ¤" -> "#,##0 ¤"; only the first sub-pattern (positive amounts) matters here.
+    return pattern.split(";", 1)[0].replace(".00", "")
+
+
+def format_money(amount: float, currency: str, language: str) -> str:
+    locale = _locale(language)
+    code = currency.upper()
+    if float(amount).is_integer():
+        return format_currency(
+            amount, code, format=_whole_pattern(language), locale=locale, currency_digits=False
+        )
+    return format_currency(amount, code, locale=locale)
+
+
+def money(amount: float, currency: str, language: str) -> dict[str, Any]:
+    """The contract's CurrencyAmount: ``{"amount": 5, "formatted": "$5"}``."""
+    value = round(float(amount), 2)
+    shown: float | int = int(value) if value.is_integer() else value
+    return {"amount": shown, "formatted": format_money(value, currency, language)}
+
+
+def percentage(value: float, language: str) -> dict[str, Any]:
+    """The contract's PercentageAmount: ``{"percentage": 10, "formatted": "10%"}``."""
+    shown: float | int = int(value) if float(value).is_integer() else value
+    return {
+        "percentage": shown,
+        "formatted": format_percent(
+            value / 100, locale=_locale(language), decimal_quantization=False
+        ),
+    }
+
+
+def number(value: int, language: str) -> str:
+    return format_decimal(value, locale=_locale(language))

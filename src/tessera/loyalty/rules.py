@@ -1,0 +1,132 @@
+"""The rule engine: a member completes a rule and earns its points, within the rule's limit.
+
+Callers hold the customer's lock (loyalty.transactions), so the limit check and the ledger
+write cannot interleave with a parallel completion of the same rule by the same member.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tessera.customers.service import Customer
+from tessera.kit.errors import Conflict
+from tessera.loyalty import ledger, tiers
+from tessera.loyalty.program import LoyaltyProgram, variant_of, window_start
+from tessera.programs.configuration import CustomRule, PageviewRule, Rule
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    rule: Rule
+    points: int
+    completed_at: datetime
+    title: str
+
+
+def require_member(customer: Customer) -> None:
+    if customer.state == "blocked":
+        raise Conflict("customer_blocked", "This customer is blocked from the program")
+    if customer.state != "enrolled":
+        raise Conflict("customer_not_enrolled", "This customer is not enrolled in the program")
+
+
+async def member_tier_id(
+    conn: AsyncConnection, program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
+) -> int | None:
+    found = await tiers.standing(conn, program, customer, currency, now)
+    return None if found is None else found.tier.id
+
+
+async def complete_rule(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    customer: Customer,
+    rule: Rule,
+    *,
+    channel: str,
+    currency: str,
+    now: datetime,
+) -> RuleOutcome:
+    """Award ``rule`` to ``customer`` or raise Conflict with the contract's code."""
+    require_member(customer)
+    tier_id = await member_tier_id(conn, program, customer, currency, now)
+    variant = variant_of(rule, tier_id, program.site.default_language)
+    if not variant.enabled or channel not in rule.channels:
+        raise Conflict(
+            "rule_not_enabled_for_customer",
+            f"Rule {rule.id} is not enabled for this customer on the {channel} channel",
+        )
+    if rule.limit is not None:
+        since = window_start(rule.limit.interval, now)
+        done = await ledger.rule_completions(conn, customer.id, rule.id, since)
+        if done.within >= rule.limit.count:
+            raise Conflict("rule_limit_reached", f"Rule {rule.id} has reached its limit")
+    await ledger.record(
+        conn,
+        program_id=program.id,
+        customer_id=customer.id,
+        points=variant.points,
+        state="approved",
+        reason=f"rule {rule.id}",
+        kind="earned_points_from_rule",
+        rule_id=rule.id,
+        label=variant.title,
+        channel=channel,
+        at=now,
+    )
+    await tiers.record_tier_change(conn, program, customer, currency, now)
+    return RuleOutcome(rule=rule, points=variant.points, completed_at=now, title=variant.title)
+
+
+async def trigger_rules(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    customer: Customer,
+    rules: list[Rule],
+    *,
+    channel: str,
+    currency: str,
+    now: datetime,
+) -> list[RuleOutcome]:
+    """Complete each rule the customer can complete now; skip (silently) those they cannot:
+    a session that happens to view a page a sixth time a day is not an error."""
+    outcomes = []
+    for rule in rules:
+        try:
+            outcomes.append(
+                await complete_rule(
+                    conn, program, customer, rule, channel=channel, currency=currency, now=now
+                )
+            )
+        except Conflict:
+            continue
+    return outcomes
+
+
+def rules_of_kind(program: LoyaltyProgram, kind: str) -> list[Rule]:
+    return [rule for rule in program.document.rules if rule.kind == kind]
+
+
+def pageview_rules(program: LoyaltyProgram, page_url: str) -> list[Rule]:
+    return [
+        rule
+        for rule in program.document.rules
+        if isinstance(rule, PageviewRule)
+        and (rule.page_url is None or fnmatch.fnmatchcase(page_url, rule.page_url))
+    ]
+
+
+def mobile_session_rules(program: LoyaltyProgram) -> list[Rule]:
+    return [
+        rule
+        for rule in program.document.rules
+        if isinstance(rule, CustomRule) and rule.trigger == "mobile_session"
+    ]
+
+
+def is_birthday(customer: Customer, now: datetime) -> bool:
+    return (customer.birthday_month, customer.birthday_day) == (now.month, now.day)

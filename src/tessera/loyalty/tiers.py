@@ -1,0 +1,135 @@
+"""Tiers: which tier a member is in, since when, until when, and how far from the next one.
+
+A tier is derived from the ledger: the member's *measure* (points earned, money spent or orders
+placed, per ``boundary_mode``) within the membership window. Entering a tier is recorded in the
+ledger as an ``entered_tier`` entry (0 points), which is also when that membership started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tessera.customers.service import Customer
+from tessera.loyalty import ledger
+from tessera.loyalty.program import LoyaltyProgram, add_months
+from tessera.programs.configuration import (
+    CalendarMembership,
+    EnrollmentAnniversaryMembership,
+    RollingMembership,
+    Tier,
+    TierSetup,
+    money_in,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TierStanding:
+    tier: Tier
+    measure: float
+    next_tier: Tier | None
+    needed_for_upgrade: float | None
+    window_start: datetime | None
+    valid_until: datetime | None
+    started_at: datetime
+
+
+def _bound(tier: Tier, currency: str) -> float:
+    return money_in(tier.lower_bound, currency) or 0.0
+
+
+def _window(
+    setup: TierSetup, customer: Customer, now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """(start of the measured window, when the current membership expires)."""
+    membership = setup.membership
+    if isinstance(membership, RollingMembership):
+        return add_months(now, -membership.duration_months), None
+    if isinstance(membership, CalendarMembership):
+        start = now.replace(
+            month=membership.starts_on_month,
+            day=min(membership.starts_on_day, 28),
+            hour=0,
+            minute=0,
+            second=0,
+            microsecond=0,
+        )
+        if start > now:
+            start = start.replace(year=start.year - 1)
+        end = add_months(start, membership.evaluation_months)
+        while end <= now:
+            start, end = end, add_months(end, membership.evaluation_months)
+        return add_months(start, -membership.evaluation_months * (membership.windows - 1)), end
+    if isinstance(membership, EnrollmentAnniversaryMembership):
+        enrolled = customer.enrolled_at or customer.created_at
+        start = enrolled
+        while add_months(start, 12) <= now:
+            start = add_months(start, 12)
+        return add_months(start, -12 * (membership.windows - 1)), add_months(start, 12)
+    return None, None
+
+
+async def standing(
+    conn: AsyncConnection, program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
+) -> TierStanding | None:
+    setup = program.document.tiers
+    if setup is None:
+        return None
+    since, valid_until = _window(setup, customer, now)
+    points, spend, orders = await ledger.tier_measures(conn, customer.id, since)
+    measure = {"points": float(points), "spend": spend, "orders": float(orders)}[
+        setup.boundary_mode
+    ]
+    levels = setup.levels
+    current = levels[0]
+    for tier in levels:
+        if measure >= _bound(tier, currency):
+            current = tier
+    index = levels.index(current)
+    next_tier = levels[index + 1] if index + 1 < len(levels) else None
+    needed = None if next_tier is None else max(_bound(next_tier, currency) - measure, 0.0)
+    entry = await ledger.last_tier_entry(conn, customer.id)
+    started = (
+        entry.created_at
+        if entry is not None and entry.tier_id == current.id
+        else customer.enrolled_at or customer.created_at
+    )
+    return TierStanding(
+        tier=current,
+        measure=measure,
+        next_tier=next_tier,
+        needed_for_upgrade=needed,
+        window_start=since,
+        valid_until=valid_until,
+        started_at=started,
+    )
+
+
+async def record_tier_change(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    customer: Customer,
+    currency: str,
+    now: datetime,
+) -> None:
+    """Append an ``entered_tier`` entry when the member's tier is not the one last entered."""
+    found = await standing(conn, program, customer, currency, now)
+    if found is None:
+        return
+    last = await ledger.last_tier_entry(conn, customer.id)
+    if last is not None and last.tier_id == found.tier.id:
+        return
+    await ledger.record(
+        conn,
+        program_id=program.id,
+        customer_id=customer.id,
+        points=0,
+        state="approved",
+        reason="entered tier",
+        kind="entered_tier",
+        tier_id=found.tier.id,
+        label=program.tier_name(found.tier.id, program.site.default_language),
+        at=now,
+    )
