@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import ConsoleMessage, Page, Response, sync_playwright
 
 from tessera.config import Settings, normalize_database_url
@@ -109,6 +110,16 @@ def session_url(server: LiveServer, tenant: Tenant, **body: Any) -> str:
     return url
 
 
+def assert_accessible(page: Page) -> None:
+    """axe-core (WCAG 2 A/AA rules, colour contrast included) finds no violation."""
+    results = Axe().run(page)
+    violations = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in results.response["violations"]
+    ]
+    assert violations == []
+
+
 def no_horizontal_scroll(page: Page) -> bool:
     return bool(
         page.evaluate(
@@ -133,6 +144,7 @@ def test_guest_page_invites_to_join(
         assert page.get_by_role("link", name="Join now").is_visible()
         assert page.get_by_role("heading", name="Ways to earn").is_visible()
         assert "5 points per $1" in page.locator("main").inner_text()
+        assert_accessible(page)
         page.screenshot(path=artifacts / f"webview-guest-{backend}.png", full_page=True)
 
 
@@ -162,6 +174,7 @@ def test_customer_page_shows_the_balance_in_german_and_euros(
         assert "Noch 750 Punkte" in text
         page.reload()  # the visit cookie keeps the page working without the URL token
         assert page.get_by_test_id("balance").is_visible()
+        assert_accessible(page)
         page.screenshot(path=artifacts / f"webview-customer-de-{backend}.png", full_page=True)
 
 
@@ -198,6 +211,7 @@ def test_theme_colours_style_the_page_and_keep_text_readable(
             css_colour(page, ".button", "background-color"),
         )
         assert contrast(*button) >= 4.5
+        assert_accessible(page)
         page.screenshot(path=artifacts / f"webview-theme-{backend}.png", full_page=True)
 
 
@@ -215,6 +229,7 @@ def test_expired_link_shows_the_expiry_page(
         response = page.goto(url)
         assert response is not None and response.status == 410
         assert page.get_by_role("heading", level=1).inner_text() == "This link has expired"
+        assert_accessible(page)
         page.screenshot(path=artifacts / f"webview-expired-{backend}.png", full_page=True)
 
 
