@@ -293,8 +293,33 @@ async def test_an_unknown_merchant_id_becomes_a_customer_on_first_use(
         created = await find_customer(conn, tenant.program_id, "new-42")
     assert created is not None
     assert created.email == "new-42@example.com"
-    page = (await client.get("/webview/page")).text
-    assert '<span class="balance-number">0</span>' in page
+    assert created.state == "enrolled"  # the program enrols automatically
+
+
+async def test_a_new_customer_earns_the_join_points_once(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    tenant = await page_tenant(db)
+    page = (await open_page(client, tenant, customer=customer("new-43"))).text
+    assert '<span class="balance-number">100</span>' in page  # join_program: 100 points
+    again = (await open_page(client, tenant, customer=customer("new-43"))).text
+    assert '<span class="balance-number">100</span>' in again
+
+
+async def test_a_new_merchant_id_with_another_customers_email_is_refused_clearly(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    tenant = await page_tenant(db)
+    await make_customer(db, tenant, "owner-1", email="taken@example.com")
+    path = await session_path(
+        client, tenant, customer={"merchant_id": "intruder-2", "email": "taken@example.com"}
+    )
+    response = await client.get(path)
+    assert response.status_code == 409
+    assert "Your account could not be opened" in response.text
+    assert "set-cookie" not in response.headers
+    async with db.connect() as conn:
+        assert await find_customer(conn, tenant.program_id, "intruder-2") is None
 
 
 async def test_a_visit_only_ever_shows_its_own_customer(

@@ -12,10 +12,16 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import find_customer, get_or_create_customer
+from tessera.kit.clock import utcnow
 from tessera.loyalty.ledger import approved_balance
+from tessera.loyalty.members import enrol
+from tessera.loyalty.program import load_program
 from tessera.programs.configuration import current_document, localized
 from tessera.programs.sites import get_program, get_site
 from tessera.sessions.webview import Visit, WebviewSession, open_webview_session
+
+# The engine's sales channel for what happens in a WebView: it lives inside the merchant's app.
+WEBVIEW_CHANNEL = "mobile"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +72,47 @@ class LoyaltyPage:
 
 
 async def open_loyalty_visit(conn: AsyncConnection, token: str, visit_ttl_seconds: int) -> Visit:
-    """Open a WebView URL; a customer the program has never seen is created on first use."""
+    """Open a WebView URL; a customer the program has never seen joins on first use.
+
+    Run it in ``loyalty.transactions.write_transaction``: a new customer is enrolled (when the
+    program enrols automatically) and may earn join points, which takes the customer's lock.
+    Raises Conflict("email_already_in_use") when a new merchant_id brings another customer's email.
+    """
     visit = await open_webview_session(conn, token, visit_ttl_seconds)
-    customer = visit.session.customer
-    if customer is not None:
-        await get_or_create_customer(
-            conn,
-            program_id=visit.session.program_id,
-            site_id=visit.session.site_id,
-            merchant_id=customer.merchant_id,
-            email=customer.email,
-        )
+    session = visit.session
+    if session.customer is not None:
+        await _join_on_first_use(conn, session, session.customer.merchant_id)
     return visit
+
+
+async def _join_on_first_use(
+    conn: AsyncConnection, session: WebviewSession, merchant_id: str
+) -> None:
+    if await find_customer(conn, session.program_id, merchant_id) is not None:
+        return  # known customers are shown as they are
+    assert session.customer is not None
+    site = await get_site(conn, session.program_id, session.site_id)
+    program = await load_program(conn, site)
+    # As a Headless session does: created as a guest, then enrolled through the engine so that
+    # join_program points and tier records follow the program's rules.
+    await get_or_create_customer(
+        conn,
+        program_id=session.program_id,
+        site_id=session.site_id,
+        merchant_id=merchant_id,
+        email=session.customer.email,
+        state="guest",
+    )
+    customer = await find_customer(conn, session.program_id, merchant_id, for_update=True)
+    if customer is not None and customer.state == "guest" and program.document.auto_enrol:
+        await enrol(
+            conn,
+            program,
+            customer,
+            channel=WEBVIEW_CHANNEL,
+            currency=session.currency,
+            now=utcnow(),
+        )
 
 
 async def build_loyalty_page(conn: AsyncConnection, session: WebviewSession) -> LoyaltyPage:

@@ -21,7 +21,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tessera.kit.errors import Expired, NotFound
+from tessera.kit.errors import Conflict, Expired, NotFound
+from tessera.loyalty.transactions import write_transaction
 from tessera.sessions.loyalty_page import LoyaltyPage, build_loyalty_page, open_loyalty_visit
 from tessera.sessions.webview import resume_visit
 from tessera.state import Tessera
@@ -70,6 +71,11 @@ VISIT_EXPIRED = ErrorPage(
     410,
     N_("Your visit has ended"),
     N_("Please open the loyalty page again from the app to see your points."),
+)
+ACCOUNT_CONFLICT = ErrorPage(
+    409,
+    N_("Your account could not be opened"),
+    N_("Please contact the shop's customer service."),
 )
 PAGE_NOT_FOUND = ErrorPage(
     404,
@@ -166,7 +172,7 @@ async def open_session(request: Request) -> Response:
     tessera: Tessera = request.state.tessera
     settings = tessera.settings
     try:
-        async with tessera.engine.begin() as conn:
+        async with write_transaction(tessera.engine) as conn:
             visit = await open_loyalty_visit(
                 conn, request.path_params["token"], settings.webview_visit_ttl
             )
@@ -174,6 +180,8 @@ async def open_session(request: Request) -> Response:
         return error_page(LINK_NOT_FOUND, visitor_language(request))
     except Expired:
         return error_page(LINK_EXPIRED, visitor_language(request))
+    except Conflict:
+        return error_page(ACCOUNT_CONFLICT, visitor_language(request))
     response = RedirectResponse(PAGE_PATH, 303)
     response.set_cookie(
         VISIT_COOKIE,
