@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,6 +15,12 @@ from tessera.auth.stripe_keys import CreatedStripeKeys, create_stripe_keys
 from tessera.programs.sites import create_program
 from tests.conftest import LiveServer
 from tests.stripe.schema import assert_stripe_schema
+
+
+def http(method: str, url: str, **options: Any) -> httpx.Response:
+    """A plain HTTP call, for what the SDK does not let a test see or send. Blocking, like the
+    SDK: the server is another process, so the test's event loop has nothing to serve."""
+    return httpx.request(method, url, **options)
 
 
 def sdk(key: str, url: str, **options: Any) -> stripe.StripeClient:

@@ -1,0 +1,81 @@
+"""`tessera keys create --stripe` and `tessera demo --json` make keys that stripe-python uses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import stripe
+from tests.conftest import LiveServer
+from tests.stripe.conftest import sdk
+
+
+def tessera(database_url: str, *args: str) -> Any:
+    result = subprocess.run(
+        [sys.executable, "-m", "tessera", *args],
+        env={**os.environ, "TESSERA_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+async def test_keys_create_stripe_prints_a_working_key_pair(
+    database_url: str, live_server: Callable[..., LiveServer]
+) -> None:
+    program = tessera(database_url, "programs-create", "CLI shop")["program_id"]
+    keys = tessera(database_url, "keys", "create", "--program", str(program), "--stripe", "--json")
+    assert set(keys) == {"secret_key", "publishable_key"}
+    assert keys["secret_key"].startswith("sk_test_")
+    assert keys["publishable_key"].startswith("pk_test_")
+    server = live_server()
+    customer = sdk(keys["secret_key"], server.url).v1.customers.create(params={})
+    assert customer.livemode is False
+
+
+async def test_keys_create_live_makes_live_keys(
+    database_url: str, live_server: Callable[..., LiveServer]
+) -> None:
+    program = tessera(database_url, "programs-create", "CLI shop")["program_id"]
+    keys = tessera(
+        database_url, "keys", "create", "--program", str(program), "--stripe", "--live", "--json"
+    )
+    assert keys["secret_key"].startswith("sk_live_")
+    server = live_server()
+    assert sdk(keys["secret_key"], server.url).v1.customers.create(params={}).livemode is True
+
+
+async def test_keys_create_restricted_grants_only_its_permissions(
+    database_url: str, live_server: Callable[..., LiveServer]
+) -> None:
+    program = tessera(database_url, "programs-create", "CLI shop")["program_id"]
+    keys = tessera(
+        database_url,
+        *("keys", "create", "--program", str(program), "--restricted"),
+        *("--permissions", "customers:read", "--json"),
+    )
+    assert keys["secret_key"].startswith("rk_test_")
+    client = sdk(keys["secret_key"], live_server().url)
+    assert client.v1.customers.list().object == "list"
+    with pytest.raises(stripe.PermissionError):
+        client.v1.customers.create(params={})
+
+
+async def test_demo_json_includes_stripe_keys_and_rotates_them(
+    database_url: str, live_server: Callable[..., LiveServer]
+) -> None:
+    first = tessera(database_url, "demo", "--json")
+    second = tessera(database_url, "demo", "--json")
+    assert second["stripe_secret_key"].startswith("sk_test_")
+    assert second["stripe_publishable_key"].startswith("pk_test_")
+    server = live_server()
+    assert sdk(second["stripe_secret_key"], server.url).v1.customers.list().object == "list"
+    with pytest.raises(stripe.AuthenticationError):
+        sdk(first["stripe_secret_key"], server.url).v1.customers.list()

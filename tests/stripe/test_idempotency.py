@@ -1,0 +1,144 @@
+"""Idempotency-Key: replays for 24 hours, refuses other parameters, 409 while in flight."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from httpx import Response
+
+import stripe
+from tessera.api.stripe.params import decode_form, fingerprint
+from tessera.kit.clock import utcnow
+from tessera.store.tables import stripe_customers, stripe_idempotency
+from tests.stripe.conftest import StripeWorld, body, error_body, http
+
+SESSION = {"components": {"buy_button": {"enabled": True}}}
+
+
+def post(world: StripeWorld, path: str, form: str, key: str) -> Response:
+    return http(
+        "POST",
+        f"{world.url}{path}",
+        content=form,
+        headers={
+            "Authorization": f"Bearer {world.keys.secret_key}",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Idempotency-Key": key,
+        },
+    )
+
+
+async def count_customers(world: StripeWorld) -> int:
+    async with world.db.connect() as conn:
+        return int(
+            (
+                await conn.execute(sa.select(sa.func.count()).select_from(stripe_customers))
+            ).scalar_one()
+        )
+
+
+async def test_the_same_key_and_parameters_replay_the_first_answer(world: StripeWorld) -> None:
+    customer = world.client.v1.customers.create(params={})
+    options = {"idempotency_key": "replay-1"}
+    first = world.client.v1.customer_sessions.create(
+        params={"customer": customer.id, **SESSION},
+        options=options,  # type: ignore[typeddict-item]
+    )
+    second = world.client.v1.customer_sessions.create(
+        params={"customer": customer.id, **SESSION},
+        options=options,  # type: ignore[typeddict-item]
+    )
+    assert body(second) == body(first)
+    assert second.client_secret == first.client_secret
+    assert second.last_response is not None
+    assert second.last_response.headers["Idempotent-Replayed"] == "true"
+
+
+async def test_a_replay_creates_nothing_twice(world: StripeWorld) -> None:
+    world.client.v1.customers.create(params={"name": "Once"}, options={"idempotency_key": "k1"})
+    world.client.v1.customers.create(params={"name": "Once"}, options={"idempotency_key": "k1"})
+    assert await count_customers(world) == 1
+
+
+async def test_an_error_answer_replays_with_its_status(world: StripeWorld) -> None:
+    form = "customer=cus_missing&components[buy_button][enabled]=true"
+    first = post(world, "/v1/customer_sessions", form, "error-1")
+    second = post(world, "/v1/customer_sessions", form, "error-1")
+    assert first.status_code == second.status_code == 400
+    assert first.content == second.content
+    assert second.headers["Idempotent-Replayed"] == "true"
+
+
+async def test_the_same_key_with_other_parameters_is_an_idempotency_error(
+    world: StripeWorld,
+) -> None:
+    world.client.v1.customers.create(params={"name": "A"}, options={"idempotency_key": "k2"})
+    with pytest.raises(stripe.IdempotencyError) as caught:
+        world.client.v1.customers.create(params={"name": "B"}, options={"idempotency_key": "k2"})
+    assert caught.value.http_status == 400
+    assert error_body(caught.value)["type"] == "idempotency_error"
+
+
+async def test_a_key_still_in_flight_is_a_409(world: StripeWorld) -> None:
+    form = "name=Slow"
+    async with world.db.begin() as conn:
+        await conn.execute(
+            stripe_idempotency.insert().values(
+                program_id=world.program_id,
+                livemode=False,
+                idempotency_key="in-flight",
+                fingerprint=fingerprint("POST", "/v1/customers", decode_form(form)),
+                state="in_flight",
+                created_at=utcnow(),
+            )
+        )
+    response = post(world, "/v1/customers", form, "in-flight")
+    assert response.status_code == 409
+    assert response.json()["error"]["type"] == "idempotency_error"
+    with pytest.raises(stripe.APIError) as caught:
+        world.client.v1.customers.create(
+            params={"name": "Slow"}, options={"idempotency_key": "in-flight"}
+        )
+    assert caught.value.http_status == 409
+
+
+async def test_a_key_older_than_24_hours_runs_again(world: StripeWorld) -> None:
+    first = world.client.v1.customers.create(
+        params={"name": "Old"}, options={"idempotency_key": "old"}
+    )
+    async with world.db.begin() as conn:
+        await conn.execute(
+            stripe_idempotency.update().values(created_at=utcnow() - timedelta(hours=25))
+        )
+    second = world.client.v1.customers.create(
+        params={"name": "Old"}, options={"idempotency_key": "old"}
+    )
+    assert second.id != first.id
+
+
+async def test_keys_are_per_program(world: StripeWorld) -> None:
+    other = await world.more_keys(program_id=await world.other_program())
+    mine = world.client.v1.customers.create(
+        params={"name": "X"}, options={"idempotency_key": "shared"}
+    )
+    theirs = world.client_for(other.secret_key).v1.customers.create(
+        params={"name": "X"}, options={"idempotency_key": "shared"}
+    )
+    assert mine.id != theirs.id
+
+
+async def test_replays_survive_a_restart(world: StripeWorld, live_server: object) -> None:
+    first = world.client.v1.customers.create(
+        params={"name": "Durable"}, options={"idempotency_key": "durable"}
+    )
+    restarted = live_server()  # type: ignore[operator]
+    client = world.client_for(world.keys.secret_key)
+    client = stripe.StripeClient(
+        world.keys.secret_key, base_addresses={"api": restarted.url}, max_network_retries=0
+    )
+    again = client.v1.customers.create(
+        params={"name": "Durable"}, options={"idempotency_key": "durable"}
+    )
+    assert again.id == first.id
