@@ -16,6 +16,7 @@ from tessera.kit.secrets import hash_secret, secret_matches
 from tessera.programs.sites import Site, find_site_by_token, get_site
 from tessera.ratelimit import RateLimiter
 from tessera.store.engine import create_engine
+from tessera.store.group_commit import GroupCommit
 
 
 @dataclass
@@ -26,11 +27,14 @@ class Tessera:
     keys: TtlCache[str, ApiKey] = field(init=False)
     sites: TtlCache[tuple[int, int], Site] = field(init=False)
     stripe_keys: TtlCache[str, StripeKey] = field(init=False)
+    # Hot-path inserts (WebView sessions), committed together with concurrent requests' rows.
+    writes: GroupCommit = field(init=False)
 
     def __post_init__(self) -> None:
         self.keys = TtlCache(self.settings.auth_cache_ttl)
         self.sites = TtlCache(self.settings.auth_cache_ttl)
         self.stripe_keys = TtlCache(self.settings.auth_cache_ttl)
+        self.writes = GroupCommit(self.engine)
 
     @classmethod
     def start(cls, settings: Settings) -> Tessera:
@@ -41,6 +45,7 @@ class Tessera:
         )
 
     async def close(self) -> None:
+        await self.writes.close()
         await self.limiter.close()
         await self.engine.dispose()
 

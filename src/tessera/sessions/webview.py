@@ -52,6 +52,37 @@ class Visit:
     expires_at: datetime
 
 
+def prepare_webview_session(
+    site: Site,
+    *,
+    channel: str,
+    language: str | None,
+    currency: str | None,
+    customer: WebviewCustomer | None,
+    public_url: str,
+    ttl_seconds: int,
+) -> tuple[dict[str, Any], IssuedWebviewSession]:
+    """A new session for ``site``: the row to store, and what the caller gets once it is stored.
+
+    Unsupported language or currency fall back to the site's defaults."""
+    token = new_secret()
+    now = utcnow()
+    expires_at = (now + timedelta(seconds=ttl_seconds)).replace(microsecond=0)
+    row = {
+        "token_hash": hash_secret(token),
+        "program_id": site.program_id,
+        "site_id": site.id,
+        "channel": channel,
+        "language": site.effective_language(language),
+        "currency": site.effective_currency(currency),
+        "merchant_id": customer.merchant_id if customer else None,
+        "email": customer.email if customer else None,
+        "created_at": now,
+        "expires_at": expires_at,
+    }
+    return row, IssuedWebviewSession(url=f"{public_url}/webview/{token}", expires_at=expires_at)
+
+
 async def issue_webview_session(
     conn: AsyncConnection,
     site: Site,
@@ -63,25 +94,19 @@ async def issue_webview_session(
     public_url: str,
     ttl_seconds: int,
 ) -> IssuedWebviewSession:
-    """Mint a session for ``site``; unsupported language or currency fall back to defaults."""
-    token = new_secret()
-    now = utcnow()
-    expires_at = (now + timedelta(seconds=ttl_seconds)).replace(microsecond=0)
-    await conn.execute(
-        webview_sessions.insert().values(
-            token_hash=hash_secret(token),
-            program_id=site.program_id,
-            site_id=site.id,
-            channel=channel,
-            language=site.effective_language(language),
-            currency=site.effective_currency(currency),
-            merchant_id=customer.merchant_id if customer else None,
-            email=customer.email if customer else None,
-            created_at=now,
-            expires_at=expires_at,
-        )
+    """Mint and store a session in the caller's transaction (the API uses group commit instead:
+    see ``prepare_webview_session`` and tessera.store.group_commit)."""
+    row, issued = prepare_webview_session(
+        site,
+        channel=channel,
+        language=language,
+        currency=currency,
+        customer=customer,
+        public_url=public_url,
+        ttl_seconds=ttl_seconds,
     )
-    return IssuedWebviewSession(url=f"{public_url}/webview/{token}", expires_at=expires_at)
+    await conn.execute(webview_sessions.insert(), row)
+    return issued
 
 
 def _session(row: sa.Row[Any]) -> WebviewSession:

@@ -13,8 +13,9 @@ from tessera.auth.principal import Principal
 from tessera.kit.clock import iso_z
 from tessera.kit.errors import Invalid
 from tessera.programs.sites import Site, list_sites
-from tessera.sessions.webview import WebviewCustomer, issue_webview_session
+from tessera.sessions.webview import WebviewCustomer, prepare_webview_session
 from tessera.state import Tessera
+from tessera.store.tables import webview_sessions
 
 from .endpoint import admin_endpoint, json_response, path_int
 from .schemas import (
@@ -69,17 +70,17 @@ async def create_webview_session(
         else WebviewCustomer(merchant_id=body.customer.merchant_id, email=body.customer.email)
     )
     check_customer(customer)
-    async with tessera.engine.begin() as conn:
-        issued = await issue_webview_session(
-            conn,
-            site,
-            channel=body.channel,
-            language=None if isinstance(body.language, msgspec.UnsetType) else body.language,
-            currency=None if isinstance(body.currency, msgspec.UnsetType) else body.currency,
-            customer=customer,
-            public_url=tessera.settings.public_url,
-            ttl_seconds=tessera.settings.webview_session_ttl,
-        )
+    row, issued = prepare_webview_session(
+        site,
+        channel=body.channel,
+        language=None if isinstance(body.language, msgspec.UnsetType) else body.language,
+        currency=None if isinstance(body.currency, msgspec.UnsetType) else body.currency,
+        customer=customer,
+        public_url=tessera.settings.public_url,
+        ttl_seconds=tessera.settings.webview_session_ttl,
+    )
+    # Answered only once the row is committed, together with concurrent requests' rows.
+    await tessera.writes.insert(webview_sessions, row)
     out = WebviewSessionOut(url=issued.url, expires_at=iso_z(issued.expires_at))
     return json_response(CreateWebviewSessionOut(webview_session=out), 201)
 
