@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from httpx import Response
 
 import stripe
+from tessera.api.stripe.idempotency import key_lookup
 from tessera.api.stripe.params import decode_form, fingerprint
 from tessera.kit.clock import utcnow
 from tessera.store.tables import stripe_customers, stripe_idempotency
@@ -88,7 +89,7 @@ async def test_a_key_still_in_flight_is_a_409(world: StripeWorld) -> None:
             stripe_idempotency.insert().values(
                 program_id=world.program_id,
                 livemode=False,
-                idempotency_key="in-flight",
+                idempotency_key=key_lookup("in-flight"),
                 fingerprint=fingerprint("POST", "/v1/customers", decode_form(form)),
                 state="in_flight",
                 created_at=utcnow(),
@@ -142,3 +143,16 @@ async def test_replays_survive_a_restart(world: StripeWorld, live_server: object
         params={"name": "Durable"}, options={"idempotency_key": "durable"}
     )
     assert again.id == first.id
+
+
+async def test_a_stored_answer_does_not_reveal_the_client_secret(world: StripeWorld) -> None:
+    customer = world.client.v1.customers.create(params={})
+    session = world.client.v1.customer_sessions.create(
+        params={"customer": customer.id, **SESSION},  # type: ignore[typeddict-item]
+        options={"idempotency_key": "secret-holder"},
+    )
+    async with world.db.connect() as conn:
+        rows = (await conn.execute(sa.select(stripe_idempotency))).mappings().all()
+    stored = b"".join(bytes(row["body"]) for row in rows)
+    assert session.client_secret.encode() not in stored
+    assert "secret-holder" not in {row["idempotency_key"] for row in rows}

@@ -214,6 +214,7 @@ stripe_idempotency = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
     sa.Column("livemode", sa.Boolean, nullable=False),
+    # A hash of the key: the key itself is what decrypts ``body`` (see api/stripe/idempotency).
     sa.Column("idempotency_key", sa.String(255), nullable=False),
     # SHA-256 of method, path and the decoded parameters.
     sa.Column("fingerprint", sa.String(64), nullable=False),

@@ -153,7 +153,7 @@ def stripe_endpoint(
         async def endpoint(request: Request) -> Response:
             tessera: Tessera = request.state.tessera
             headers: dict[str, str] = {}
-            record: int | None = None
+            record: idempotency.Record | None = None
             try:
                 key = await authenticate(tessera, request, publishable=publishable)
                 await rate_limit(tessera, key, headers)

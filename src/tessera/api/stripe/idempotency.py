@@ -5,10 +5,17 @@ The database row is the source of truth, so replays survive restarts and are sha
 worker: a row is inserted ``in_flight`` before the endpoint runs (the unique key decides
 between concurrent first requests), and completed in the same transaction as the endpoint's
 own writes, so a stored answer always describes a committed result.
+
+Answers hold secrets (a customer session's client secret), and Tessera stores secrets only in
+a form the database alone cannot reveal: the row is found by a hash of the Idempotency-Key,
+and the answer is encrypted with a keystream derived from the key itself (SHAKE-256 of a fresh
+nonce and the key). Only a caller presenting the key again can read the answer back.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +39,37 @@ MAX_KEY_LENGTH = 255
 class Replay:
     status: int
     body: bytes
+
+
+NONCE_BYTES = 16
+
+
+def key_lookup(key: str) -> str:
+    return hashlib.sha256(b"tessera-idempotency-key|" + key.encode()).hexdigest()
+
+
+def _keystream(key: str, nonce: bytes, length: int) -> bytes:
+    return hashlib.shake_256(b"tessera-idempotency-body|" + nonce + key.encode()).digest(length)
+
+
+def seal(key: str, body: bytes) -> bytes:
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    stream = _keystream(key, nonce, len(body))
+    return nonce + bytes(a ^ b for a, b in zip(body, stream, strict=True))
+
+
+def unseal(key: str, sealed: bytes) -> bytes:
+    nonce, data = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+    stream = _keystream(key, nonce, len(data))
+    return bytes(a ^ b for a, b in zip(data, stream, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A request that holds its key until its answer is stored."""
+
+    id: int
+    key: str
 
 
 def _insert(conn: AsyncConnection, values: dict[str, Any]) -> Any:
@@ -67,8 +105,8 @@ def _in_flight(key: str) -> StripeApiError:
 
 async def begin(
     engine: AsyncEngine, program_id: int, livemode: bool, key: str, fingerprint: str
-) -> int | Replay:
-    """The id of a fresh in-flight record to complete, or the stored answer to replay."""
+) -> Record | Replay:
+    """A fresh in-flight record to complete, or the stored answer to replay."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise StripeApiError(
             400,
@@ -80,13 +118,13 @@ async def begin(
     scope = (
         table.c.program_id == program_id,
         table.c.livemode == livemode,
-        table.c.idempotency_key == key,
+        table.c.idempotency_key == key_lookup(key),
     )
     async with engine.begin() as conn:
         values = dict(
             program_id=program_id,
             livemode=livemode,
-            idempotency_key=key,
+            idempotency_key=key_lookup(key),
             fingerprint=fingerprint,
             state="in_flight",
             created_at=now,
@@ -95,7 +133,7 @@ async def begin(
             await conn.execute(_insert(conn, values).returning(table.c.id))
         ).scalar_one_or_none()
         if record_id is not None:
-            return int(record_id)
+            return Record(int(record_id), key)
         row = (await conn.execute(sa.select(table).where(*scope))).one()
         created: datetime = as_utc(row.created_at)
         stale = now - created > REPLAY_WINDOW or (
@@ -115,30 +153,30 @@ async def begin(
                 )
             )
             if retaken.rowcount == 1:
-                return int(row.id)
+                return Record(int(row.id), key)
             raise _in_flight(key)
         if row.fingerprint != fingerprint:
             raise _mismatch(key)
         if row.state == "in_flight":
             raise _in_flight(key)
-        return Replay(status=int(row.status), body=bytes(row.body))
+        return Replay(status=int(row.status), body=unseal(key, bytes(row.body)))
 
 
-async def complete(conn: AsyncConnection, record_id: int, status: int, body: bytes) -> None:
+async def complete(conn: AsyncConnection, record: Record, status: int, body: bytes) -> None:
     await conn.execute(
         stripe_idempotency.update()
-        .where(stripe_idempotency.c.id == record_id)
-        .values(state="done", status=status, body=body)
+        .where(stripe_idempotency.c.id == record.id)
+        .values(state="done", status=status, body=seal(record.key, body))
     )
 
 
-async def complete_alone(engine: AsyncEngine, record_id: int, status: int, body: bytes) -> None:
+async def complete_alone(engine: AsyncEngine, record: Record, status: int, body: bytes) -> None:
     """Store an error answer (the endpoint's own transaction was rolled back)."""
     async with engine.begin() as conn:
-        await complete(conn, record_id, status, body)
+        await complete(conn, record, status, body)
 
 
-async def abandon(engine: AsyncEngine, record_id: int) -> None:
+async def abandon(engine: AsyncEngine, record: Record) -> None:
     """Forget a request that failed unexpectedly, so that a retry runs it again."""
     async with engine.begin() as conn:
-        await conn.execute(stripe_idempotency.delete().where(stripe_idempotency.c.id == record_id))
+        await conn.execute(stripe_idempotency.delete().where(stripe_idempotency.c.id == record.id))
