@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import stripe
-from tests.stripe.conftest import StripeWorld, body, error_body
+from tests.stripe.conftest import StripeWorld, body, error_body, http
 from tests.stripe.schema import assert_stripe_schema
 
 COMPONENTS = (
@@ -296,3 +296,38 @@ async def test_expanding_anything_but_the_customer_is_refused(world: StripeWorld
         expand=["components"],
     )
     assert error.param == "expand"
+
+
+def form_post(world: StripeWorld, form: str, content_type: str) -> Any:
+    return http(
+        "POST",
+        f"{world.url}/v1/customer_sessions",
+        content=form,
+        headers={
+            "Authorization": f"Bearer {world.keys.secret_key}",
+            "Content-Type": content_type,
+        },
+    )
+
+
+async def test_reads_empty_bracket_arrays_as_well_as_indexed_ones(world: StripeWorld) -> None:
+    customer = customer_id(world)
+    form = (
+        f"customer={customer}&expand[]=customer"
+        "&components[customer_sheet][enabled]=true"
+        "&components[customer_sheet][features][payment_method_allow_redisplay_filters][]=always"
+        "&components[customer_sheet][features][payment_method_allow_redisplay_filters][]=limited"
+    )
+    response = form_post(world, form, "application/x-www-form-urlencoded")
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert_stripe_schema("customer_session", data)
+    assert data["customer"]["id"] == customer
+    features = data["components"]["customer_sheet"]["features"]
+    assert features["payment_method_allow_redisplay_filters"] == ["always", "limited"]
+
+
+async def test_a_json_body_is_refused_with_stripes_envelope(world: StripeWorld) -> None:
+    response = form_post(world, '{"customer": "cus_x"}', "application/json")
+    assert response.status_code == 415
+    assert_stripe_schema("error", response.json())
