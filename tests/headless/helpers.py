@@ -21,10 +21,8 @@ CURRENCIES = ["usd", "eur", "gbp", "sek"]
 
 
 async def demo_tenant(db: AsyncEngine, **options: Any) -> Tenant:
-    program: Any = demo_document_data()
-    return await make_tenant(
-        db, program=program, languages=LANGUAGES, currencies=CURRENCIES, **options
-    )
+    options.setdefault("program", demo_document_data())
+    return await make_tenant(db, languages=LANGUAGES, currencies=CURRENCIES, **options)
 
 
 def template_of(path: str) -> str:
