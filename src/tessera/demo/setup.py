@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tessera.auth.keys import create_key
 from tessera.auth.scopes import SCOPES
 from tessera.auth.stripe_keys import create_stripe_keys, revoke_stripe_keys
+from tessera.demo.members import seed_demo_members
 from tessera.kit.clock import utcnow
 from tessera.programs.configuration import apply_document, current_document, parse_document
 from tessera.programs.sites import create_program, create_site, find_program_by_name, list_sites
@@ -63,6 +64,7 @@ async def set_up_demo(conn: AsyncConnection, *, rate_limit: str | None = None) -
     if await current_document(conn, program.id) != document:
         await apply_document(conn, program.id, document)
     site = (await list_sites(conn, program.id))[-1]
+    await seed_demo_members(conn, site)
     await conn.execute(
         api_keys.update()
         .where(
