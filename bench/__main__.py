@@ -180,7 +180,10 @@ def main() -> None:
                 f"{options.warmup} s warm-up then {options.seconds} s per endpoint"
             ),
         )
-        console.print(f"wrote {options.output.relative_to(ROOT)}")
+        shown = options.output
+        if shown.is_relative_to(ROOT):
+            shown = shown.relative_to(ROOT)
+        console.print(f"wrote {shown}")
 
 
 main()

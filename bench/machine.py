@@ -44,7 +44,9 @@ def _postgres_version() -> str:
     initdb = shutil.which("initdb") or next(
         (str(path) for path in sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None
     )
-    return _first_line([initdb, "--version"]) if initdb else "not installed"
+    if not initdb:
+        return "not installed"
+    return _first_line([initdb, "--version"]).removeprefix("initdb (PostgreSQL) ")
 
 
 def machine_facts() -> dict[str, str]:
@@ -56,6 +58,6 @@ def machine_facts() -> dict[str, str]:
         "uvicorn": version("uvicorn"),
         "SQLite": sqlite3.sqlite_version,
         "PostgreSQL": _postgres_version(),
-        "Redis": _first_line(["redis-server", "--version"]),
+        "Redis": _first_line(["redis-server", "--version"]).split(" sha=")[0],
         "wrk": _first_line(["wrk", "--version"]).split(" Copyright")[0],
     }

@@ -12,9 +12,9 @@ machines with skewed clocks still agree. Without Redis the windows live in the p
 
 When Redis cannot be reached the limiter fails over, it does not fail the request: for
 ``OUTAGE_RETRY_SECONDS`` it counts in the process (each worker then enforces the limit on its
-own, so N workers accept at most N times the limit), logs one warning per outage, and then tries
-Redis again. A Redis outage must not turn every API call into an error, and per-worker limits
-are still limits.
+own, so N workers accept at most N times the limit), logs one warning per outage, and then lets
+one request try Redis again. A Redis outage must not turn every API call into an error, and
+per-worker limits are still limits.
 """
 
 from __future__ import annotations
@@ -184,6 +184,7 @@ class RateLimiter:
         self.local = MemoryWindows()
         self.shared: RedisWindows | None = RedisWindows(redis_url) if redis_url else None
         self._outage_until = 0.0
+        self._probing = False
 
     async def hit(self, limit: str, *identifiers: str) -> RateLimitState:
         item = parse_limit(limit)
@@ -201,8 +202,11 @@ class RateLimiter:
     async def _acquire(self, key: str, limit: int, seconds: float) -> Window:
         if self.shared is None:
             return await self.local.acquire(key, limit, seconds)
-        if self._outage_until and time.monotonic() < self._outage_until:
-            return await self.local.acquire(key, limit, seconds)
+        if self._outage_until:
+            if self._probing or time.monotonic() < self._outage_until:
+                return await self.local.acquire(key, limit, seconds)
+            # One request finds out whether Redis is back; the others keep counting locally.
+            self._probing = True
         try:
             window = await self.shared.acquire(key, limit, seconds)
         except (RedisError, OSError) as exc:
@@ -214,6 +218,8 @@ class RateLimiter:
                 )
             self._outage_until = time.monotonic() + OUTAGE_RETRY_SECONDS
             return await self.local.acquire(key, limit, seconds)
+        finally:
+            self._probing = False
         if self._outage_until:
             self._outage_until = 0.0
             log.warning("rate_limits_shared_again", reason="Redis is reachable again")

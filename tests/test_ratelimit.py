@@ -1,0 +1,48 @@
+"""The moving-window limiter in-process, and its behaviour when its Redis cannot be reached."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tessera.ratelimit import RateLimiter
+from tests.services import free_port
+
+LIMIT = "2 per 2 seconds"
+
+
+async def test_a_slot_frees_when_the_oldest_request_leaves_the_window() -> None:
+    limiter = RateLimiter(None)
+    try:
+        first = await limiter.hit(LIMIT, "admin", "key:1")
+        await asyncio.sleep(1.0)
+        second = await limiter.hit(LIMIT, "admin", "key:1")
+        refused = await limiter.hit(LIMIT, "admin", "key:1")
+        await asyncio.sleep(1.2)  # the first left the window, the second has not
+        again = await limiter.hit(LIMIT, "admin", "key:1")
+        still_full = await limiter.hit(LIMIT, "admin", "key:1")
+    finally:
+        await limiter.close()
+    assert [first.allowed, second.allowed, refused.allowed] == [True, True, False]
+    assert (refused.remaining, refused.reset_after) == (0, 1)
+    assert again.allowed and not still_full.allowed
+
+
+async def test_callers_and_limits_have_separate_windows() -> None:
+    limiter = RateLimiter(None)
+    try:
+        one = [(await limiter.hit("1/minute", "admin", "key:1")).allowed for _ in range(2)]
+        other = (await limiter.hit("1/minute", "admin", "key:2")).allowed
+        heavy = (await limiter.hit("1/minute", "webview_sessions", "key:1")).allowed
+    finally:
+        await limiter.close()
+    assert one == [True, False]
+    assert other and heavy
+
+
+async def test_an_unreachable_redis_means_counting_in_the_process() -> None:
+    limiter = RateLimiter(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        allowed = [(await limiter.hit("3/minute", "admin", "key:1")).allowed for _ in range(4)]
+    finally:
+        await limiter.close()
+    assert allowed == [True, True, True, False]
