@@ -88,3 +88,28 @@ async def test_parallel_redemptions_across_two_workers_never_overspend(
         statuses = await redeem_in_parallel(http, tenant)
     assert statuses == Counter({201: 3, 422: PARALLEL - 3})
     assert await balance_of(db) == 0
+
+
+async def test_parallel_custom_rule_completions_across_two_workers_respect_the_limit(
+    db: AsyncEngine, live_server: Callable[..., Any]
+) -> None:
+    server = live_server(workers=2)
+    tenant = await demo_tenant(db, rate_limit="1000/second")
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        await member(http, db, tenant, "1001")
+
+        async def write_review() -> int:
+            response = await http.post(
+                f"{PREFIX}/{tenant.site.id}/rules/custom/complete?channel=web",
+                json={"rule_id": 8, "customer_merchant_id": "1001"},
+                headers=tenant.auth,
+            )
+            if response.status_code == 422:
+                assert response.json()["error"]["code"] == "rule_limit_reached"
+            status: int = response.status_code
+            return status
+
+        statuses = Counter(await asyncio.gather(*(write_review() for _ in range(PARALLEL))))
+    # Three reviews a month at 75 points.
+    assert statuses == Counter({200: 3, 422: PARALLEL - 3})
+    assert await balance_of(db) == 100 + 3 * 75

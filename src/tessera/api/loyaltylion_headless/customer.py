@@ -15,6 +15,7 @@ from tessera.loyalty import carts
 from tessera.loyalty.money import money, percentage
 from tessera.loyalty.program import LoyaltyProgram, variant_of, window_end, window_start
 from tessera.loyalty.rewards import Claim, stock_left
+from tessera.loyalty.rules import RuleOutcome
 from tessera.loyalty.snapshot import MemberSnapshot
 from tessera.loyalty.tiers import TierStanding
 from tessera.programs.configuration import (
@@ -537,8 +538,8 @@ def enrolled_customer(
     }
 
 
-def rule_outcome_action(outcome: Any, view: View) -> dict[str, Any]:
-    """RuleOutcomeAction for a completed rule (``loyalty.rules.RuleOutcome``)."""
+def rule_outcome_action(outcome: RuleOutcome, view: View) -> dict[str, Any]:
+    """The contract's RuleOutcomeAction for a completed rule."""
     return {
         "kind": "earned_points_from_rule",
         "label": variant_of(outcome.rule, None, view.language).title,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from starlette.requests import Request
@@ -41,6 +41,7 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[Response]]
+T = TypeVar("T")
 
 
 def json_response(payload: Any, status: int = 200) -> Response:
@@ -128,9 +129,6 @@ def headless_endpoint(
         return endpoint
 
     return wrap
-
-
-T = Any
 
 
 async def decode_body(call: Call, schema: str, kind: type[T]) -> T:
