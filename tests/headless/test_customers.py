@@ -189,8 +189,29 @@ async def test_a_birthday_session_awards_the_birthday_rule(
                 birthday_month=today.month, birthday_day=today.day, birthday_year=1990
             )
         )
+    await session(client, tenant, "1001")
     body = await session(client, tenant, "1001")
     assert len(earned(body["customer"], "birthday")) == 1
+
+
+async def test_a_birthday_rule_without_a_limit_pays_once_a_year(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    program = demo_document_data()
+    assert isinstance(program, dict)
+    rules = [{k: v for k, v in r.items() if k != "limit"} for r in program["rules"]]
+    tenant = await demo_tenant(db, program={**program, "rules": rules})
+    await session(client, tenant, "1001")
+    today = datetime.now(UTC)
+    async with db.begin() as conn:
+        await conn.execute(
+            customers.update().values(birthday_month=today.month, birthday_day=today.day)
+        )
+    await session(client, tenant, "1001")
+    body = await session(client, tenant, "1001")
+    assert len(earned(body["customer"], "birthday")) == 1
+    birthday = next(r for r in body["configuration"]["rules"] if r["kind"] == "birthday")
+    assert birthday["limit"] == {"count": 1, "interval": "year"}
 
 
 async def test_subscribing_to_email_marketing_awards_newsletter_signup_once(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.programs.configuration import (
+    Limit,
     ProgramDocument,
     Reward,
     RewardSpec,
@@ -85,6 +86,19 @@ def variant_of(entry: RuleSpec | RewardSpec, tier_id: int | None, language: str)
         title=localized(title, language),
         description=localized(description, language) if description else None,
     )
+
+
+# Rules that can only sensibly happen so often have that limit even when the file sets none:
+# a birthday once a year, joining and the newsletter sign-up once.
+IMPLICIT_LIMITS = {
+    "birthday": Limit(count=1, interval="year"),
+    "join_program": Limit(count=1, interval="forever"),
+    "newsletter_signup": Limit(count=1, interval="forever"),
+}
+
+
+def rule_limit(rule: RuleSpec) -> Limit | None:
+    return rule.limit if rule.limit is not None else IMPLICIT_LIMITS.get(rule.kind)
 
 
 # --- limit windows -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tessera.customers.service import Customer
 from tessera.kit.errors import Conflict
 from tessera.loyalty import ledger, tiers
-from tessera.loyalty.program import LoyaltyProgram, variant_of, window_start
+from tessera.loyalty.program import LoyaltyProgram, rule_limit, variant_of, window_start
 from tessera.programs.configuration import CustomRule, PageviewRule, Rule
 
 
@@ -60,10 +60,11 @@ async def complete_rule(
             "rule_not_enabled_for_customer",
             f"Rule {rule.id} is not enabled for this customer on the {channel} channel",
         )
-    if rule.limit is not None:
-        since = window_start(rule.limit.interval, now)
+    limit = rule_limit(rule)
+    if limit is not None:
+        since = window_start(limit.interval, now)
         done = await ledger.rule_completions(conn, customer.id, rule.id, since)
-        if done.within >= rule.limit.count:
+        if done.within >= limit.count:
             raise Conflict("rule_limit_reached", f"Rule {rule.id} has reached its limit")
     await ledger.record(
         conn,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tessera.loyalty.money import money, percentage
-from tessera.loyalty.program import LoyaltyProgram, Variant, variant_of
+from tessera.loyalty.program import LoyaltyProgram, Variant, rule_limit, variant_of
 from tessera.loyalty.rewards import priced_in
 from tessera.programs.configuration import (
     CalendarMembership,
@@ -30,6 +30,7 @@ from tessera.programs.configuration import (
     PurchaseRule,
     ReferralRule,
     Reward,
+    RewardSpec,
     RollingMembership,
     Rule,
     TiktokFollowRule,
@@ -59,10 +60,11 @@ class View:
 
 
 def limit_of(entry: Rule | Reward) -> dict[str, Any] | None:
-    if entry.limit is None:
+    limit = entry.limit if isinstance(entry, RewardSpec) else rule_limit(entry)
+    if limit is None:
         return None
-    interval = None if entry.limit.interval == "forever" else entry.limit.interval
-    return {"count": entry.limit.count, "interval": interval}
+    interval = None if limit.interval == "forever" else limit.interval
+    return {"count": limit.count, "interval": interval}
 
 
 # --- rules -------------------------------------------------------------------------------------

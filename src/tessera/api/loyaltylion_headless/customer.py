@@ -13,7 +13,13 @@ from tessera.customers.service import Customer
 from tessera.kit.clock import iso_z
 from tessera.loyalty import carts
 from tessera.loyalty.money import money, percentage
-from tessera.loyalty.program import LoyaltyProgram, variant_of, window_end, window_start
+from tessera.loyalty.program import (
+    LoyaltyProgram,
+    rule_limit,
+    variant_of,
+    window_end,
+    window_start,
+)
 from tessera.loyalty.rewards import Claim, stock_left
 from tessera.loyalty.rules import RuleOutcome
 from tessera.loyalty.snapshot import MemberSnapshot
@@ -254,7 +260,9 @@ def available_rule(rule: Rule, snapshot: MemberSnapshot, view: View) -> dict[str
         "context": {
             "last_completed_at": iso(max(times)) if times else None,
             "completion_count": len(times),
-            "completion_limit": limit_state(rule.limit, times, snapshot.now, view, "completions"),
+            "completion_limit": limit_state(
+                rule_limit(rule), times, snapshot.now, view, "completions"
+            ),
         },
     }
 
