@@ -130,6 +130,30 @@ async def test_the_visit_cookie_is_secure_when_the_public_url_is_https(
     assert "secure" in response.headers["set-cookie"].lower()
 
 
+async def test_a_public_url_with_a_path_keeps_redirect_cookie_and_styles_under_it(
+    settings: Settings, db: AsyncEngine
+) -> None:
+    # A proxy serves Tessera at https://shop.example.com/loyalty and strips the prefix.
+    tenant = await page_tenant(db)
+    public = "https://shop.example.com/loyalty"
+    async with app_client(settings.with_(public_url=public)) as http:
+        url = (
+            await http.post(
+                SESSIONS.format(site_id=tenant.site.id),
+                json={"channel": "app"},
+                headers=tenant.auth,
+            )
+        ).json()["webview_session"]["url"]
+        assert url.startswith(public + "/webview/")
+        opened = await http.get(url.removeprefix(public))
+        assert opened.headers["location"] == "/loyalty/webview/page"
+        assert "Path=/loyalty/webview" in opened.headers["set-cookie"]
+        # The client keeps cookies by path; the app behind the proxy sees /webview/page.
+        http.cookies.set("tessera_visit", opened.cookies["tessera_visit"], path="/webview")
+        page = await http.get("/webview/page")
+    assert 'href="/loyalty/webview/static/loyalty.css"' in page.text
+
+
 async def test_reloading_the_page_keeps_working_for_the_visit(
     client: httpx.AsyncClient, db: AsyncEngine
 ) -> None:

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -32,9 +33,7 @@ from tessera.web.theme import PageColours, page_colours
 log = logging.getLogger(__name__)
 
 VISIT_COOKIE = "tessera_visit"
-COOKIE_PATH = "/webview"
-PAGE_PATH = "/webview/page"
-STATIC_PATH = "/webview/static"
+MOUNT_PATH = "/webview"
 
 
 def N_(message: str) -> str:
@@ -99,7 +98,16 @@ def content_security_policy(nonce: str, img_origin: str | None = None) -> str:
     )
 
 
+def webview_path(request: Request) -> str:
+    """Where the pages live as the browser sees them: under TESSERA_PUBLIC_URL's path, if any
+    (a proxy may serve Tessera under a prefix), so redirects, cookie and style sheet follow."""
+    tessera: Tessera | None = getattr(request.state, "tessera", None)
+    prefix = urlsplit(tessera.settings.public_url).path.rstrip("/") if tessera else ""
+    return prefix + MOUNT_PATH
+
+
 def render(
+    request: Request,
     template: str,
     language: str,
     status: int = 200,
@@ -115,7 +123,7 @@ def render(
             lang=language,
             nonce=nonce,
             colours=colours,
-            static_url=STATIC_PATH,
+            static_url=webview_path(request) + "/static",
             **context,
         )
     )
@@ -132,24 +140,24 @@ def render(
     )
 
 
-def error_page(error: ErrorPage, language: str, **headers: str) -> Response:
+def error_page(request: Request, error: ErrorPage) -> Response:
+    language = visitor_language(request)
     gettext = translations(language).gettext
-    response = render(
+    return render(
+        request,
         "error.html",
         language,
         error.status,
         title=gettext(error.title),
         message=gettext(error.message),
     )
-    response.headers.update(headers)
-    return response
 
 
 def visitor_language(request: Request) -> str:
     return negotiate(request.headers.get("accept-language"))
 
 
-def render_loyalty_page(page: LoyaltyPage) -> Response:
+def render_loyalty_page(request: Request, page: LoyaltyPage) -> Response:
     language = page.language
 
     def points(value: int) -> str:
@@ -159,6 +167,7 @@ def render_loyalty_page(page: LoyaltyPage) -> Response:
         return format_money(amount, page.currency, language)
 
     return render(
+        request,
         "loyalty.html",
         language,
         colours=page_colours(page.theme),
@@ -177,17 +186,18 @@ async def open_session(request: Request) -> Response:
                 conn, request.path_params["token"], settings.webview_visit_ttl
             )
     except NotFound:
-        return error_page(LINK_NOT_FOUND, visitor_language(request))
+        return error_page(request, LINK_NOT_FOUND)
     except Expired:
-        return error_page(LINK_EXPIRED, visitor_language(request))
+        return error_page(request, LINK_EXPIRED)
     except Conflict:
-        return error_page(ACCOUNT_CONFLICT, visitor_language(request))
-    response = RedirectResponse(PAGE_PATH, 303)
+        return error_page(request, ACCOUNT_CONFLICT)
+    base = webview_path(request)
+    response = RedirectResponse(base + "/page", 303)
     response.set_cookie(
         VISIT_COOKIE,
         visit.secret,
         max_age=settings.webview_visit_ttl,
-        path=COOKIE_PATH,
+        path=base,
         secure=settings.public_url.startswith("https://"),
         httponly=True,
         samesite="lax",
@@ -199,16 +209,16 @@ async def loyalty_page(request: Request) -> Response:
     tessera: Tessera = request.state.tessera
     secret = request.cookies.get(VISIT_COOKIE)
     if not secret:
-        return error_page(NO_VISIT, visitor_language(request))
+        return error_page(request, NO_VISIT)
     try:
         async with tessera.engine.connect() as conn:
             session = await resume_visit(conn, secret)
             page = await build_loyalty_page(conn, session)
     except NotFound:
-        return error_page(NO_VISIT, visitor_language(request))
+        return error_page(request, NO_VISIT)
     except Expired:
-        return error_page(VISIT_EXPIRED, visitor_language(request))
-    return render_loyalty_page(page)
+        return error_page(request, VISIT_EXPIRED)
+    return render_loyalty_page(request, page)
 
 
 _STATIC = files("tessera.web").joinpath("static")
@@ -220,23 +230,23 @@ async def static_file(request: Request) -> Response:
     suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
     resource = _STATIC.joinpath(name)
     if "/" in name or name.startswith(".") or suffix not in _STATIC_TYPES or not resource.is_file():
-        return error_page(PAGE_NOT_FOUND, visitor_language(request))
+        return error_page(request, PAGE_NOT_FOUND)
     return Response(resource.read_bytes(), media_type=_STATIC_TYPES[suffix])
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        response = error_page(PAGE_NOT_FOUND, visitor_language(request))
+        response = error_page(request, PAGE_NOT_FOUND)
         response.status_code = 405
         return response
-    return error_page(PAGE_NOT_FOUND, visitor_language(request))
+    return error_page(request, PAGE_NOT_FOUND)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     # The shopper sees a translated page, never a traceback; the log keeps the details.
     log.exception("webview page failed", exc_info=exc)
-    return error_page(SERVER_ERROR, visitor_language(request))
+    return error_page(request, SERVER_ERROR)
 
 
 class PageHeaders:
