@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,8 @@ from bench.wrk import Endpoint, Result, run_wrk, wrk_binary
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RUNS = ("sqlite", "postgresql", "postgresql-2w-redis")
 
-console = Console()
+# Wide enough for the tables when the output is a log file rather than a terminal.
+console = Console(width=None if sys.stdout.isatty() else 100)
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,8 @@ def main() -> None:
     options = parse_options()
     wrk_binary()
     started = dt.datetime.now(dt.UTC)
+    # Other work on the machine moves every figure; the report says how busy it was.
+    load = os.getloadavg()[0]
     results = measure(options)
     print_results(results)
     if options.output is not None:
@@ -177,7 +182,8 @@ def main() -> None:
             started=started,
             settings=(
                 f"wrk: {options.threads} thread(s), {options.connections} connections, "
-                f"{options.warmup} s warm-up then {options.seconds} s per endpoint"
+                f"{options.warmup} s warm-up then {options.seconds} s per endpoint; "
+                f"load average {load:.1f} when it started"
             ),
         )
         shown = options.output
