@@ -1,9 +1,17 @@
-"""A real `tessera serve` per test, with a program and Stripe keys, driven by stripe-python."""
+"""A real `tessera serve` per backend, shared by the Stripe tests; each test gets its own
+program and Stripe keys (tenants are isolated, so tests cannot see each other's data), and
+drives the server with stripe-python."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,8 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import stripe
 from tessera.auth.stripe_keys import CreatedStripeKeys, create_stripe_keys
+from tessera.config import Settings, normalize_database_url
 from tessera.programs.sites import create_program
-from tests.conftest import LiveServer
+from tessera.store.engine import create_engine
+from tests.conftest import LiveServer, _create_database, run_async
+from tests.services import PostgresServer, free_port, wait_for_port
 from tests.stripe.schema import assert_stripe_schema
 
 
@@ -47,6 +58,15 @@ class StripeWorld:
     program_id: int
     keys: CreatedStripeKeys
     db: AsyncEngine
+    database_url: str
+    log_dir: Path
+    started: list[LiveServer] = field(default_factory=list)
+
+    def another_server(self) -> LiveServer:
+        """A second server process on the same database (stopped after the test)."""
+        server = start_server(self.database_url, self.log_dir)
+        self.started.append(server)
+        return server
 
     @property
     def client(self) -> stripe.StripeClient:
@@ -77,10 +97,83 @@ class StripeWorld:
             return (await create_program(conn, "Another shop")).id
 
 
+def start_server(database_url: str, log_dir: Path) -> LiveServer:
+    """`tessera serve` as a real process on ``database_url``."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = log_dir / f"server-{port}.log"
+    environment = {
+        **os.environ,
+        "TESSERA_DATABASE_URL": database_url,
+        "TESSERA_PUBLIC_URL": url,
+    }
+    # The child keeps its own copy of the log's descriptor; ours is closed at once.
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tessera", "serve", "--port", str(port)],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(url=url, process=process, log=log)
+    try:
+        wait_for_port(port, timeout=30)
+    except TimeoutError:
+        server.stop()
+        pytest.fail(f"tessera serve did not start:\n{log.read_text()}")
+    return server
+
+
+@dataclass
+class SharedServer:
+    server: LiveServer
+    database_url: str
+
+
+@pytest.fixture(scope="session")
+def stripe_server_sqlite(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedServer]:
+    folder = tmp_path_factory.mktemp("stripe-sqlite")
+    shutil.copyfile(sqlite_template, folder / "tessera.db")
+    database_url = f"sqlite:///{folder / 'tessera.db'}"
+    server = start_server(database_url, folder)
+    yield SharedServer(server, database_url)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stripe_server_postgresql(
+    postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedServer]:
+    name = f"stripe_{uuid.uuid4().hex[:12]}"
+    run_async(_create_database(postgres.admin_url, name, template="tessera_template"))
+    database_url = postgres.url(name)
+    server = start_server(database_url, tmp_path_factory.mktemp("stripe-postgresql"))
+    yield SharedServer(server, database_url)
+    server.stop()
+
+
 @pytest.fixture
-async def world(live_server: Callable[..., LiveServer], db: AsyncEngine) -> StripeWorld:
+async def world(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[StripeWorld]:
+    shared: SharedServer = request.getfixturevalue(f"stripe_server_{backend}")
+    db = create_engine(Settings(database_url=normalize_database_url(shared.database_url)))
     async with db.begin() as conn:
         program = await create_program(conn, "Stripe shop")
         keys = await create_stripe_keys(conn, program.id)
-    server = live_server()
-    return StripeWorld(url=server.url, program_id=program.id, keys=keys, db=db)
+    world = StripeWorld(
+        url=shared.server.url,
+        program_id=program.id,
+        keys=keys,
+        db=db,
+        database_url=shared.database_url,
+        log_dir=tmp_path,
+    )
+    try:
+        yield world
+    finally:
+        for server in world.started:
+            server.stop()
+        await db.dispose()

@@ -122,7 +122,9 @@ async def test_an_expired_secret_is_customer_session_expired(world: StripeWorld)
     secret = session_secret(world, customer, {"buy_button": {"enabled": True}})
     async with world.db.begin() as conn:
         await conn.execute(
-            sa.update(stripe_customer_sessions).values(expires_at=utcnow() - timedelta(seconds=1))
+            sa.update(stripe_customer_sessions)
+            .where(stripe_customer_sessions.c.program_id == world.program_id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
         )
     with pytest.raises(stripe.InvalidRequestError) as caught:
         claim(world, secret)

@@ -331,3 +331,11 @@ async def test_a_json_body_is_refused_with_stripes_envelope(world: StripeWorld) 
     response = form_post(world, '{"customer": "cus_x"}', "application/json")
     assert response.status_code == 415
     assert_stripe_schema("error", response.json())
+
+
+async def test_neither_customer_nor_customer_account_is_parameter_missing(
+    world: StripeWorld,
+) -> None:
+    error = invalid(world, components={"buy_button": {"enabled": True}})
+    assert error.code == "parameter_missing"
+    assert error.param == "customer"

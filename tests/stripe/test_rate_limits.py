@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 
@@ -10,14 +12,20 @@ from tests.stripe.conftest import StripeWorld, error_body
 
 
 def burst(world: StripeWorld, key: str, count: int) -> list[httpx.Response]:
-    with httpx.Client(headers={"Authorization": f"Bearer {key}"}) as http:
-        return [http.get(f"{world.url}/v1/customers") for _ in range(count)]
+    """``count`` requests at once (from 20 threads), so that they land within one second even
+    on a busy machine."""
+    with (
+        httpx.Client(headers={"Authorization": f"Bearer {key}"}) as http,
+        ThreadPoolExecutor(20) as pool,
+    ):
+        return list(pool.map(lambda _: http.get(f"{world.url}/v1/customers"), range(count)))
 
 
 async def test_test_mode_allows_25_requests_a_second(world: StripeWorld) -> None:
-    statuses = [r.status_code for r in burst(world, world.keys.secret_key, 40)]
-    assert statuses[:25] == [200] * 25
-    assert 429 in statuses
+    statuses = [r.status_code for r in burst(world, world.keys.secret_key, 60)]
+    assert statuses.count(200) >= 25
+    assert statuses.count(429) > 0
+    assert set(statuses) == {200, 429}
 
 
 async def test_a_rate_limited_answer_is_stripes_rate_limit_error(world: StripeWorld) -> None:

@@ -105,6 +105,12 @@ async def list_customers(call: Call) -> Any:
 @stripe_endpoint(schemas.customer_session_create, permission="customer_sessions:write")
 async def create_customer_session(call: Call) -> Any:
     expand = expansions(call.params, {"customer"})
+    if "customer" not in call.params and "customer_account" not in call.params:
+        raise ParamError(
+            "parameter_missing",
+            "Missing required param: customer (or customer_account).",
+            "customer",
+        )
     issued = await customer_sessions.create_customer_session(
         call.conn,
         call.program_id,
@@ -220,7 +226,7 @@ async def _list_methods(call: Call, customer_id: str, url: str) -> ListOut:
     )
 
 
-@stripe_endpoint(schemas.PAYMENT_METHOD_LIST, permission="payment_methods:read")
+@stripe_endpoint(schemas.CUSTOMER_PAYMENT_METHOD_LIST, permission="payment_methods:read")
 async def list_customer_payment_methods(call: Call) -> Any:
     customer_id = call.path_param("customer")
     return await _list_methods(call, customer_id, f"/v1/customers/{customer_id}/payment_methods")

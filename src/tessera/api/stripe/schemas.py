@@ -108,17 +108,20 @@ PAYMENT_METHOD_ATTACH: dict[str, Any] = {
     "required": ["customer"],
 }
 
-PAYMENT_METHOD_LIST: dict[str, Any] = {
+CUSTOMER_PAYMENT_METHOD_LIST: dict[str, Any] = {
     "type": "object",
     "properties": {
         "allow_redisplay": _ALLOW_REDISPLAY,
-        "customer": _STRING,
-        "ending_before": _STRING,
         "expand": _EXPAND,
         "limit": _LIMIT,
         "starting_after": _STRING,
         "type": {"type": "string", "enum": ["card"]},
     },
+}
+
+PAYMENT_METHOD_LIST: dict[str, Any] = {
+    "type": "object",
+    "properties": {**CUSTOMER_PAYMENT_METHOD_LIST["properties"], "customer": _STRING},
 }
 
 CLAIM: dict[str, Any] = {
