@@ -262,8 +262,12 @@ def _create_stripe_keys(
 def keys_list(
     program: Annotated[int | None, typer.Option(help="Only this program's keys.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    stripe: Annotated[bool, typer.Option("--stripe", help="List Stripe keys instead.")] = False,
 ) -> None:
     """List API keys (never their secrets)."""
+    if stripe:
+        _list_stripe_keys(program, as_json)
+        return
     found = in_transaction(lambda conn: list_keys(conn, program))
     if as_json:
         print_json(
@@ -297,11 +301,55 @@ def keys_list(
     console.print(table)
 
 
+def _list_stripe_keys(program: int | None, as_json: bool) -> None:
+    from tessera.auth.stripe_keys import list_stripe_keys
+
+    found = in_transaction(lambda conn: list_stripe_keys(conn, program))
+    rows = [
+        {
+            "id": info.key.id,
+            "program_id": info.key.program_id,
+            "name": info.name,
+            "kind": info.key.kind,
+            "livemode": info.key.livemode,
+            "key": info.key.masked,
+            "permissions": None if info.key.permissions is None else sorted(info.key.permissions),
+            "rate_limit": info.key.rate_limit,
+            "created_at": info.created_at.isoformat(),
+            "revoked_at": info.revoked_at.isoformat() if info.revoked_at else None,
+        }
+        for info in found
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "program", "name", "key", "permissions", "rate limit", "state")
+    for info in found:
+        key = info.key
+        table.add_row(
+            str(key.id),
+            str(key.program_id),
+            info.name,
+            key.masked,
+            "all" if key.kind == "secret" else ", ".join(sorted(key.permissions or [])) or "-",
+            key.rate_limit or "default",
+            "[red]revoked[/]" if info.revoked_at else "[green]active[/]",
+        )
+    console.print(table)
+
+
 @keys_app.command("revoke")
 def keys_revoke(
     key_id: Annotated[int, typer.Argument(help="The key's id (see `keys list`).")],
+    stripe: Annotated[bool, typer.Option("--stripe", help="Revoke a Stripe key.")] = False,
 ) -> None:
     """Revoke an API key at once (other workers stop accepting it within seconds)."""
+    if stripe:
+        from tessera.auth.stripe_keys import revoke_stripe_key
+
+        info = in_transaction(lambda conn: revoke_stripe_key(conn, key_id))
+        console.print(f"[green]✓[/] Stripe key {info.key.id} ({info.key.masked}) is revoked")
+        return
     key = in_transaction(lambda conn: revoke_key(conn, key_id))
     console.print(f"[green]✓[/] API key {key.id} ({key.display_prefix}…) is revoked")
 

@@ -16,6 +16,17 @@ from tests.conftest import LiveServer
 from tests.stripe.conftest import sdk
 
 
+def tessera_text(database_url: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "tessera", *args],
+        env={**os.environ, "TESSERA_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
 def tessera(database_url: str, *args: str) -> Any:
     result = subprocess.run(
         [sys.executable, "-m", "tessera", *args],
@@ -79,3 +90,24 @@ async def test_demo_json_includes_stripe_keys_and_rotates_them(
     assert sdk(second["stripe_secret_key"], server.url).v1.customers.list().object == "list"
     with pytest.raises(stripe.AuthenticationError):
         sdk(first["stripe_secret_key"], server.url).v1.customers.list()
+
+
+async def test_keys_list_stripe_shows_keys_masked_never_secret(database_url: str) -> None:
+    program = tessera(database_url, "programs-create", "CLI shop")["program_id"]
+    keys = tessera(database_url, "keys", "create", "--program", str(program), "--stripe", "--json")
+    listed = tessera(database_url, "keys", "list", "--stripe", "--program", str(program), "--json")
+    assert [row["kind"] for row in listed] == ["secret", "publishable"]
+    assert listed[0]["key"] == "sk_test_********" + keys["secret_key"][-4:]
+    assert keys["secret_key"] not in json.dumps(listed)
+
+
+async def test_a_revoked_stripe_key_is_refused(
+    database_url: str, live_server: Callable[..., LiveServer]
+) -> None:
+    program = tessera(database_url, "programs-create", "CLI shop")["program_id"]
+    keys = tessera(database_url, "keys", "create", "--program", str(program), "--stripe", "--json")
+    listed = tessera(database_url, "keys", "list", "--stripe", "--program", str(program), "--json")
+    revoked = tessera_text(database_url, "keys", "revoke", "--stripe", str(listed[0]["id"]))
+    assert "is revoked" in revoked
+    with pytest.raises(stripe.AuthenticationError):
+        sdk(keys["secret_key"], live_server().url).v1.customers.list()

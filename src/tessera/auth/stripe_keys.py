@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.auth.keys import validate_rate_limit
-from tessera.kit.clock import utcnow
-from tessera.kit.errors import Invalid
+from tessera.kit.clock import as_utc, utcnow
+from tessera.kit.errors import Invalid, NotFound
 from tessera.kit.secrets import hash_secret, new_secret
 from tessera.programs.sites import get_program
 from tessera.store.tables import stripe_keys
@@ -207,3 +207,45 @@ def mask_presented_key(secret: str) -> str:
     prefix = f"{parts[0]}_{parts[1]}_" if len(parts) == 3 else ""
     tail = secret[-4:] if len(secret) > len(prefix) + 4 else ""
     return f"{prefix}{'*' * 8}{tail}"
+
+
+@dataclass(frozen=True, slots=True)
+class StripeKeyInfo:
+    """A key as an operator lists it: masked, never its secret."""
+
+    key: StripeKey
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def _info(row: sa.Row[Any]) -> StripeKeyInfo:
+    return StripeKeyInfo(
+        key=_key(row),
+        name=row.name,
+        created_at=as_utc(row.created_at),
+        revoked_at=None if row.revoked_at is None else as_utc(row.revoked_at),
+    )
+
+
+async def list_stripe_keys(
+    conn: AsyncConnection, program_id: int | None = None
+) -> list[StripeKeyInfo]:
+    query = sa.select(stripe_keys).order_by(stripe_keys.c.id)
+    if program_id is not None:
+        query = query.where(stripe_keys.c.program_id == program_id)
+    return [_info(row) for row in await conn.execute(query)]
+
+
+async def revoke_stripe_key(conn: AsyncConnection, key_id: int) -> StripeKeyInfo:
+    await conn.execute(
+        stripe_keys.update()
+        .where(stripe_keys.c.id == key_id, stripe_keys.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    row = (
+        await conn.execute(sa.select(stripe_keys).where(stripe_keys.c.id == key_id))
+    ).one_or_none()
+    if row is None:
+        raise NotFound("stripe_key", f"No Stripe key with id {key_id}")
+    return _info(row)
