@@ -7,11 +7,12 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,6 +30,7 @@ from tessera.state import Tessera
 from . import idempotency
 from .errors import MISSING_KEY, StripeApiError, render
 from .params import ParamError, decode_form, fingerprint, validate
+from .writes import write_transaction
 
 # Stripe's documented default limits, per account (here: per program) and mode.
 LIVE_RATE_LIMIT = "100/second"
@@ -136,6 +138,10 @@ async def read_params(request: Request, tessera: Tessera) -> dict[str, Any]:
     return decode_form(request.url.query)
 
 
+def transaction(engine: AsyncEngine, writes: bool) -> AbstractAsyncContextManager[AsyncConnection]:
+    return write_transaction(engine) if writes else engine.connect()
+
+
 def json_response(payload: Any, status: int = 200) -> Response:
     return Response(msgspec.json.encode(payload), status, media_type="application/json")
 
@@ -177,8 +183,7 @@ def stripe_endpoint(
                             media_type="application/json",
                         )
                     record = started
-                writes = request.method != "GET"
-                async with tessera.engine.begin() if writes else tessera.engine.connect() as conn:
+                async with transaction(tessera.engine, request.method != "GET") as conn:
                     payload = await handler(Call(request, tessera, key, params, conn))
                     body = msgspec.json.encode(payload)
                     if record is not None:

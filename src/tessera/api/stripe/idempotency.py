@@ -27,6 +27,7 @@ from tessera.kit.clock import as_utc, utcnow
 from tessera.store.tables import stripe_idempotency
 
 from .errors import StripeApiError
+from .writes import write_transaction
 
 REPLAY_WINDOW = timedelta(hours=24)
 # A request still "in flight" after this long belonged to a worker that died; its key may be
@@ -120,7 +121,7 @@ async def begin(
         table.c.livemode == livemode,
         table.c.idempotency_key == key_lookup(key),
     )
-    async with engine.begin() as conn:
+    async with write_transaction(engine) as conn:
         values = dict(
             program_id=program_id,
             livemode=livemode,
@@ -172,11 +173,11 @@ async def complete(conn: AsyncConnection, record: Record, status: int, body: byt
 
 async def complete_alone(engine: AsyncEngine, record: Record, status: int, body: bytes) -> None:
     """Store an error answer (the endpoint's own transaction was rolled back)."""
-    async with engine.begin() as conn:
+    async with write_transaction(engine) as conn:
         await complete(conn, record, status, body)
 
 
 async def abandon(engine: AsyncEngine, record: Record) -> None:
     """Forget a request that failed unexpectedly, so that a retry runs it again."""
-    async with engine.begin() as conn:
+    async with write_transaction(engine) as conn:
         await conn.execute(stripe_idempotency.delete().where(stripe_idempotency.c.id == record.id))
