@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Conflict
+from tessera.store.conflicts import insert_ignoring_conflict
 from tessera.store.tables import customers
 
 CustomerState = Literal["enrolled", "guest", "blocked"]
@@ -148,7 +149,8 @@ async def get_or_create_customer(
         created_at=now,
         updated_at=now,
     )
-    created = (await conn.execute(_insert_ignoring_conflict(conn, values))).rowcount == 1
+    insert = insert_ignoring_conflict(conn, customers, values)
+    created = (await conn.execute(insert)).rowcount == 1
     customer = await find_customer(conn, program_id, merchant_id)
     if customer is None:
         # The insert lost to a concurrent one with the same email but another merchant_id.
@@ -171,16 +173,6 @@ async def update_customer(conn: AsyncConnection, customer: Customer, **values: A
     found = await find_customer(conn, customer.program_id, customer.merchant_id)
     assert found is not None
     return found
-
-
-def _insert_ignoring_conflict(conn: AsyncConnection, values: dict[str, Any]) -> sa.Insert:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(customers).values(values).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(customers).values(values).on_conflict_do_nothing()
 
 
 async def find_customer_by_id(

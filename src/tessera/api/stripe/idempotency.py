@@ -18,12 +18,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tessera.kit.clock import as_utc, utcnow
+from tessera.store.conflicts import insert_ignoring_conflict
 from tessera.store.tables import stripe_idempotency
 
 from .errors import StripeApiError
@@ -71,16 +71,6 @@ class Record:
 
     id: int
     key: str
-
-
-def _insert(conn: AsyncConnection, values: dict[str, Any]) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(stripe_idempotency).values(values).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(stripe_idempotency).values(values).on_conflict_do_nothing()
 
 
 def _mismatch(key: str) -> StripeApiError:
@@ -131,7 +121,7 @@ async def begin(
             created_at=now,
         )
         record_id = (
-            await conn.execute(_insert(conn, values).returning(table.c.id))
+            await conn.execute(insert_ignoring_conflict(conn, table, values).returning(table.c.id))
         ).scalar_one_or_none()
         if record_id is not None:
             return Record(int(record_id), key)
