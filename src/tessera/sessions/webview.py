@@ -7,6 +7,8 @@ itself expires after minutes.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,6 +45,8 @@ class WebviewSession:
     currency: str
     customer: WebviewCustomer | None
     expires_at: datetime
+    # Set when a visit opens (see csrf_token); None for visits opened before migration 0004.
+    csrf_secret: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,7 @@ def _session(row: sa.Row[Any]) -> WebviewSession:
         currency=row.currency,
         customer=customer,
         expires_at=as_utc(row.expires_at),
+        csrf_secret=row.csrf_secret,
     )
 
 
@@ -145,7 +150,11 @@ async def open_webview_session(conn: AsyncConnection, token: str, visit_ttl_seco
     await conn.execute(
         webview_sessions.update()
         .where(webview_sessions.c.id == session.id)
-        .values(visit_hash=hash_secret(secret), visit_expires_at=visit_expires_at)
+        .values(
+            visit_hash=hash_secret(secret),
+            visit_expires_at=visit_expires_at,
+            csrf_secret=new_secret(),
+        )
     )
     return Visit(session=session, secret=secret, expires_at=visit_expires_at)
 
@@ -162,3 +171,17 @@ async def resume_visit(conn: AsyncConnection, secret: str) -> WebviewSession:
     if as_utc(row.visit_expires_at) <= utcnow():
         raise Expired("This loyalty page visit has expired.")
     return _session(row)
+
+
+def csrf_token(session: WebviewSession, visit_secret: str) -> str | None:
+    """The token the visit's forms carry: HMAC of the visit secret under the visit's own random
+    key. Random per visit, never stored, and useless without the visit cookie it is bound to."""
+    if session.csrf_secret is None:
+        return None
+    key = session.csrf_secret.encode()
+    return hmac.new(key, visit_secret.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token_matches(session: WebviewSession, visit_secret: str, submitted: str) -> bool:
+    expected = csrf_token(session, visit_secret)
+    return expected is not None and hmac.compare_digest(expected.encode(), submitted.encode())

@@ -318,3 +318,10 @@ referee_incentives = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.UniqueConstraint("program_id", "referrer_id", "referee_key", name="uq_referee_incentives"),
 )
+
+
+# --- WebView Loyalty Page (migration 0004_webview_csrf) -----------------------------------------
+
+# Each visit gets a random secret; the redeem forms carry HMAC(csrf_secret, visit secret), so a
+# copy of this table alone cannot forge a form (the visit secret is only stored hashed).
+webview_sessions.append_column(sa.Column("csrf_secret", sa.String(64), nullable=True))

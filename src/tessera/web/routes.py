@@ -4,6 +4,11 @@
 cookie and redirects to ``/webview/page``, so the token never stays in the address bar and
 reloads keep working for as long as the visit lasts. Every answer here, error pages and static
 files included, is ``no-store`` with a strict Content-Security-Policy: the pages use no script.
+
+``POST /webview/page/rewards/{id}/redeem`` is a plain form (no script): the visit cookie says
+who, a per-visit CSRF token in a hidden field (and the Origin or Referer, when the browser
+sends one) says the form is ours. It answers 303 to the page (Post/Redirect/Get), which then
+shows the voucher code and new balance, or why the reward could not be redeemed.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from importlib.resources import files
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+from babel.dates import format_date
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,10 +31,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tessera.kit.errors import Conflict, Expired, NotFound
 from tessera.loyalty.transactions import write_transaction
-from tessera.sessions.loyalty_page import LoyaltyPage, build_loyalty_page, open_loyalty_visit
-from tessera.sessions.webview import resume_visit
+from tessera.sessions.loyalty_page import (
+    LoyaltyPage,
+    build_loyalty_page,
+    open_loyalty_visit,
+    redeem_on_page,
+)
+from tessera.sessions.webview import csrf_token, csrf_token_matches, resume_visit
 from tessera.state import Tessera
-from tessera.web.i18n import environment, format_money, format_points, negotiate, translations
+from tessera.web.i18n import (
+    babel_locale,
+    environment,
+    format_money,
+    format_points,
+    negotiate,
+    translations,
+)
 from tessera.web.theme import PageColours, page_colours
 
 log = logging.getLogger(__name__)
@@ -81,11 +100,34 @@ PAGE_NOT_FOUND = ErrorPage(
     N_("Page not found"),
     N_("There is nothing at this address. Please open the loyalty page again from the app."),
 )
+FORM_REFUSED = ErrorPage(
+    403,
+    N_("This form could not be accepted"),
+    N_(
+        "For your security, rewards can only be redeemed from the loyalty page itself. "
+        "Please go back to the loyalty page and try again."
+    ),
+)
 SERVER_ERROR = ErrorPage(
     500,
     N_("Something went wrong"),
     N_("The loyalty page could not be shown right now. Please try again in a moment."),
 )
+
+
+# Why a redemption did not happen, by the engine's Conflict code; shown on the page after the
+# redirect. Codes not listed here read as "not available".
+REDEEM_PROBLEMS = {
+    "insufficient_points": N_("You do not have enough points for this reward yet."),
+    "reward_limit_reached": N_("You have already claimed this reward as often as it allows."),
+    "customer_not_enrolled": N_("Join the program to redeem rewards."),
+    "customer_blocked": N_(
+        "Rewards cannot be redeemed with this account. Please contact the shop's customer service."
+    ),
+    "reward_not_available": N_("This reward is not available to you here."),
+}
+# A form body is a token and nothing else; anything much larger is not ours.
+MAX_FORM_BYTES = 4096
 
 
 def content_security_policy(nonce: str, img_origin: str | None = None) -> str:
@@ -94,7 +136,7 @@ def content_security_policy(nonce: str, img_origin: str | None = None) -> str:
         "default-src 'none'; "
         f"style-src 'self' 'nonce-{nonce}'; "
         f"img-src {images}; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 
 
@@ -140,8 +182,10 @@ def render(
     )
 
 
-def error_page(request: Request, error: ErrorPage) -> Response:
-    language = visitor_language(request)
+def error_page(
+    request: Request, error: ErrorPage, language: str | None = None, back: bool = False
+) -> Response:
+    language = language or visitor_language(request)
     gettext = translations(language).gettext
     return render(
         request,
@@ -150,6 +194,7 @@ def error_page(request: Request, error: ErrorPage) -> Response:
         error.status,
         title=gettext(error.title),
         message=gettext(error.message),
+        back_url=webview_path(request) + "/page" if back else None,
     )
 
 
@@ -157,8 +202,9 @@ def visitor_language(request: Request) -> str:
     return negotiate(request.headers.get("accept-language"))
 
 
-def render_loyalty_page(request: Request, page: LoyaltyPage) -> Response:
+def render_loyalty_page(request: Request, page: LoyaltyPage, csrf: str | None = None) -> Response:
     language = page.language
+    gettext = translations(language).gettext
 
     def points(value: int) -> str:
         return format_points(value, language)
@@ -166,6 +212,17 @@ def render_loyalty_page(request: Request, page: LoyaltyPage) -> Response:
     def money(amount: float) -> str:
         return format_money(amount, page.currency, language)
 
+    def date(moment: datetime) -> str:
+        return format_date(moment, "medium", locale=babel_locale(language))
+
+    claimed = request.query_params.get("claimed", "")
+    confirmation = page.claim(int(claimed)) if claimed.isdigit() else None
+    problem_code = request.query_params.get("problem")
+    problem = None
+    if problem_code is not None:
+        problem = gettext(
+            REDEEM_PROBLEMS.get(problem_code, REDEEM_PROBLEMS["reward_not_available"])
+        )
     return render(
         request,
         "loyalty.html",
@@ -174,6 +231,11 @@ def render_loyalty_page(request: Request, page: LoyaltyPage) -> Response:
         page=page,
         points=points,
         money=money,
+        date=date,
+        csrf=csrf or "",
+        redeem_base=webview_path(request) + "/page/rewards",
+        confirmation=confirmation,
+        problem=problem,
     )
 
 
@@ -218,7 +280,49 @@ async def loyalty_page(request: Request) -> Response:
         return error_page(request, NO_VISIT)
     except Expired:
         return error_page(request, VISIT_EXPIRED)
-    return render_loyalty_page(request, page)
+    return render_loyalty_page(request, page, csrf_token(session, secret))
+
+
+def same_origin(request: Request, public_url: str) -> bool:
+    """The form was posted from our own pages, as far as the browser tells: Origin, else
+    Referer. Neither (or ``Origin: null``, which no-referrer pages send) leaves it to the token."""
+
+    def origin(url: str) -> tuple[str, str]:
+        parts = urlsplit(url)
+        return parts.scheme.lower(), parts.netloc.lower()
+
+    sent = request.headers.get("origin")
+    if sent is None or sent == "null":
+        sent = request.headers.get("referer")
+    return not sent or origin(sent) == origin(public_url)
+
+
+async def redeem_reward(request: Request) -> Response:
+    tessera: Tessera = request.state.tessera
+    secret = request.cookies.get(VISIT_COOKIE)
+    if not secret:
+        return error_page(request, NO_VISIT)
+    body = await request.body()
+    fields = parse_qs(body.decode("latin-1")) if len(body) <= MAX_FORM_BYTES else {}
+    submitted = fields.get("csrf_token", [""])[0]
+    reward_id: int = request.path_params["reward_id"]
+    base = webview_path(request) + "/page"
+    try:
+        async with write_transaction(tessera.engine) as conn:
+            session = await resume_visit(conn, secret)
+            if not same_origin(request, tessera.settings.public_url) or not csrf_token_matches(
+                session, secret, submitted
+            ):
+                return error_page(request, FORM_REFUSED, session.language, back=True)
+            claim = await redeem_on_page(conn, session, reward_id)
+    except NotFound:
+        return error_page(request, NO_VISIT)
+    except Expired:
+        return error_page(request, VISIT_EXPIRED)
+    except Conflict as refused:
+        code = refused.code if refused.code in REDEEM_PROBLEMS else "reward_not_available"
+        return RedirectResponse(base + "?" + urlencode({"problem": code}), 303)
+    return RedirectResponse(base + "?" + urlencode({"claimed": claim.id}), 303)
 
 
 _STATIC = files("tessera.web").joinpath("static")
@@ -281,6 +385,7 @@ def webview_app() -> Starlette:
     app = Starlette(
         routes=[
             Route("/page", loyalty_page, methods=["GET"]),
+            Route("/page/rewards/{reward_id:int}/redeem", redeem_reward, methods=["POST"]),
             Route("/static/{name}", static_file, methods=["GET"]),
             Route("/{token}", open_session, methods=["GET"]),
         ],
