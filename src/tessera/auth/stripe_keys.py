@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tessera.auth.keys import validate_rate_limit
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Invalid, NotFound
-from tessera.kit.secrets import hash_secret, new_secret
+from tessera.kit.secrets import hash_secret, mask, new_secret
 from tessera.programs.sites import get_program
 from tessera.store.tables import stripe_keys
 
@@ -204,9 +204,7 @@ async def find_stripe_key(conn: AsyncConnection, secret: str) -> StripeKey | Non
 def mask_presented_key(secret: str) -> str:
     """``sk_test_********1234`` for whatever was presented, known or not."""
     parts = secret.split("_", 2)
-    prefix = f"{parts[0]}_{parts[1]}_" if len(parts) == 3 else ""
-    tail = secret[-4:] if len(secret) > len(prefix) + 4 else ""
-    return f"{prefix}{'*' * 8}{tail}"
+    return mask(secret, f"{parts[0]}_{parts[1]}_" if len(parts) == 3 else "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,6 +176,24 @@ async def get_live_customer(
     return customer
 
 
+async def get_live_customer_field(
+    conn: AsyncConnection, program_id: int, livemode: bool, public_id: str
+) -> StripeCustomer:
+    """The customer a ``customer`` request field names: a 400 on that field if it is missing
+    (a 404 is for the resource in the URL)."""
+    customer = await find_customer(conn, program_id, livemode, public_id)
+    if customer is None or customer.deleted:
+        raise MissingReference("customer", "customer", f"No such customer: '{public_id}'")
+    return customer
+
+
+async def find_customer_by_row(conn: AsyncConnection, row_id: int) -> StripeCustomer | None:
+    row = (
+        await conn.execute(sa.select(stripe_customers).where(stripe_customers.c.id == row_id))
+    ).one_or_none()
+    return None if row is None else _customer(row)
+
+
 async def update_customer(
     conn: AsyncConnection,
     program_id: int,

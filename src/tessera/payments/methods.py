@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.stripe import (
     StripeCustomer,
-    get_live_customer,
+    get_live_customer_field,
     merge_metadata,
     new_object_id,
 )
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Conflict, Invalid, MissingReference, NotFound
-from tessera.store.tables import stripe_payment_methods
+from tessera.store.tables import stripe_customers, stripe_payment_methods
 
 ALLOW_REDISPLAY = ("always", "limited", "unspecified")
 
@@ -94,8 +94,6 @@ def _card_details(card: TestCard, now: datetime) -> dict[str, Any]:
 
 
 def _query() -> sa.Select[Any]:
-    from tessera.store.tables import stripe_customers
-
     return sa.select(
         stripe_payment_methods, stripe_customers.c.public_id.label("customer_public_id")
     ).outerjoin(stripe_customers, stripe_customers.c.id == stripe_payment_methods.c.customer_id)
@@ -206,16 +204,6 @@ async def attach_payment_method(
         .values(customer_id=customer.id)
     )
     return await _get(conn, method.id)
-
-
-async def get_live_customer_field(
-    conn: AsyncConnection, program_id: int, livemode: bool, public_id: str
-) -> StripeCustomer:
-    """The customer named by a ``customer`` request field (a 400 on ``customer`` if missing)."""
-    try:
-        return await get_live_customer(conn, program_id, livemode, public_id)
-    except NotFound:
-        raise MissingReference("customer", "customer", f"No such customer: '{public_id}'") from None
 
 
 async def detach_payment_method(

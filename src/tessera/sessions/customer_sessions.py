@@ -18,18 +18,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tessera.customers.stripe import StripeCustomer, find_customer
+from tessera.customers.stripe import StripeCustomer, find_customer_by_row, get_live_customer_field
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Conflict, Expired, Forbidden, Invalid, MissingReference, NotFound
 from tessera.kit.secrets import hash_secret, new_secret
 from tessera.payments.methods import (
     PaymentMethod,
     detach_payment_method,
-    get_live_customer_field,
     get_payment_method,
     list_customer_payment_methods,
 )
-from tessera.store.tables import stripe_customer_sessions, stripe_customers
+from tessera.store.tables import stripe_customer_sessions
 
 SESSION_TTL = timedelta(minutes=30)
 SECRET_PREFIX = "cuss_secret_"  # noqa: S105 - a prefix, not a secret
@@ -176,14 +175,7 @@ async def create_customer_session(
 
 
 async def _customer_of(conn: AsyncConnection, row: sa.Row[Any]) -> StripeCustomer | None:
-    if row.customer_id is None:
-        return None
-    public_id = (
-        await conn.execute(
-            sa.select(stripe_customers.c.public_id).where(stripe_customers.c.id == row.customer_id)
-        )
-    ).scalar_one()
-    return await find_customer(conn, row.program_id, row.livemode, public_id)
+    return None if row.customer_id is None else await find_customer_by_row(conn, row.customer_id)
 
 
 def _shown_payment_methods(

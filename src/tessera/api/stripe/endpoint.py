@@ -170,9 +170,13 @@ def stripe_endpoint(
                 idempotency_key = request.headers.get("idempotency-key")
                 if request.method == "POST" and idempotency_key is not None:
                     headers["Idempotency-Key"] = idempotency_key
-                    print_ = fingerprint(request.method, request.url.path, raw)
+                    request_fingerprint = fingerprint(request.method, request.url.path, raw)
                     started = await idempotency.begin(
-                        tessera.engine, key.program_id, key.livemode, idempotency_key, print_
+                        tessera.engine,
+                        key.program_id,
+                        key.livemode,
+                        idempotency_key,
+                        request_fingerprint,
                     )
                     if isinstance(started, idempotency.Replay):
                         headers["Idempotent-Replayed"] = "true"

@@ -188,7 +188,9 @@ def check_supported(params: dict[str, Any], supported: set[str]) -> None:
 
 def expansions(params: dict[str, Any], allowed: set[str]) -> set[str]:
     wanted = set(params.get("expand") or [])
-    for field in sorted(wanted - allowed):
+    refused = sorted(wanted - allowed)
+    if refused:
+        field = refused[0]
         raise ParamError(
             "parameter_invalid_expand", f"This property cannot be expanded ({field}).", "expand"
         )

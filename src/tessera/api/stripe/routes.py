@@ -140,7 +140,7 @@ async def create_payment_method(call: Call) -> Any:
         )
     customer = None
     if "customer" in params:
-        customer = await methods.get_live_customer_field(
+        customer = await customers.get_live_customer_field(
             call.conn, call.program_id, call.livemode, params["customer"]
         )
     metadata, _ = _metadata(params)
