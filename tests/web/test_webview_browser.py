@@ -255,3 +255,41 @@ def test_page_fits_a_375_pixel_phone_without_horizontal_scroll(
         if os.environ.get("TESSERA_UPDATE_SCREENSHOTS") == "1" and backend == "sqlite":
             DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, DOCS_SCREENSHOT)
+
+
+def test_customer_redeems_a_reward_and_sees_the_code_balance_and_history(
+    live_server: Callable[..., LiveServer],
+    database_url: str,
+    artifacts: Path,
+    backend: str,
+) -> None:
+    tenant = prepare(database_url, with_customer=("c-redeem", 1250))
+    server = live_server()
+    url = session_url(
+        server, tenant, customer={"merchant_id": "c-redeem", "email": "c-redeem@example.com"}
+    )
+    with phone() as page:
+        page.goto(url)
+        assert page.get_by_test_id("balance").inner_text().split() == ["1,250", "points"]
+        # Free shipping (500) and Coffee (1,000) are affordable; the tote bag (2,000) is not.
+        assert page.get_by_role("button", name="Redeem Canvas tote bag").count() == 0
+        with page.expect_navigation():
+            page.get_by_role("button", name="Redeem Free shipping").click()
+        assert page.url.startswith(server.url + "/webview/page?claimed=")
+        confirmation = page.get_by_test_id("confirmation")
+        assert "You redeemed Free shipping" in confirmation.inner_text()
+        code = page.get_by_test_id("voucher-code").inner_text()
+        assert code.startswith("TSR-") and len(code) == len("TSR-XXXX-XXXX-XXXX-XXXX")
+        assert "Your new balance is 750 points." in confirmation.inner_text()
+        assert page.get_by_test_id("balance").inner_text().split() == ["750", "points"]
+        history = page.get_by_test_id("history").inner_text()
+        assert "Free shipping" in history and "-500" in history
+        assert code in page.get_by_test_id("claims").inner_text()
+        assert_accessible(page)
+        path = artifacts / f"webview-redeemed-{backend}.png"
+        page.screenshot(path=path, full_page=True)
+        if os.environ.get("TESSERA_UPDATE_SCREENSHOTS") == "1" and backend == "sqlite":
+            shutil.copyfile(path, DOCS_SCREENSHOT.with_name("loyalty-page-redeemed.png"))
+        # Reloading the confirmation does not redeem again (Post/Redirect/Get).
+        page.reload()
+        assert page.get_by_test_id("balance").inner_text().split() == ["750", "points"]

@@ -209,6 +209,9 @@ async def test_the_page_carries_the_token_and_allows_posting_only_to_itself(
     assert "form-action 'self'" in answer.headers["content-security-policy"]
     assert 'action="/webview/page/rewards/1/redeem"' in answer.text
     assert "<script" not in answer.text
+    for tag in ("div", "section", "form", "li", "ul"):
+        opened = len(re.findall(f"<{tag}[ >]", answer.text))
+        assert opened == answer.text.count(f"</{tag}>"), tag
 
 
 async def test_too_few_points_show_a_message_and_spend_nothing(
