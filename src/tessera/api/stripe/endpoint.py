@@ -29,7 +29,14 @@ from tessera.state import Tessera
 
 from . import idempotency
 from .errors import MISSING_KEY, StripeApiError, render
-from .params import ParamError, decode_form, fingerprint, validate
+from .params import (
+    ParamError,
+    check_supported,
+    decode_form,
+    expansions,
+    fingerprint,
+    validate,
+)
 from .writes import write_transaction
 
 # Stripe's documented default limits, per account (here: per program) and mode.
@@ -53,6 +60,8 @@ class Call:
     key: StripeKey
     params: dict[str, Any]
     conn: AsyncConnection
+    # The ``expand[]`` fields asked for, each one the endpoint can expand.
+    expand: frozenset[str]
 
     @property
     def program_id(self) -> int:
@@ -151,9 +160,13 @@ def stripe_endpoint(
     *,
     permission: str | None = None,
     publishable: bool = False,
+    expandable: frozenset[str] = frozenset(),
+    supported: set[str] | None = None,
 ) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """``permission`` is what a restricted key needs (``customers:write``); secret keys have
-    every permission, publishable keys only reach ``publishable`` endpoints."""
+    every permission, publishable keys only reach ``publishable`` endpoints. ``expandable``
+    lists what ``expand[]`` may name; ``supported``, where Tessera implements only part of the
+    contract's parameters, which ones."""
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -167,6 +180,9 @@ def stripe_endpoint(
                     require_permission(key, permission)
                 raw = await read_params(request, tessera)
                 params = validate(schema() if callable(schema) else schema, raw)
+                if supported is not None:
+                    check_supported(params, supported)
+                expand = expansions(params, expandable)
                 idempotency_key = request.headers.get("idempotency-key")
                 if request.method == "POST" and idempotency_key is not None:
                     headers["Idempotency-Key"] = idempotency_key
@@ -188,7 +204,7 @@ def stripe_endpoint(
                         )
                     record = started
                 async with transaction(tessera.engine, request.method != "GET") as conn:
-                    payload = await handler(Call(request, tessera, key, params, conn))
+                    payload = await handler(Call(request, tessera, key, params, conn, expand))
                     body = msgspec.json.encode(payload)
                     if record is not None:
                         await idempotency.complete(conn, record, 200, body)

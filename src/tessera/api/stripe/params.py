@@ -186,8 +186,8 @@ def check_supported(params: dict[str, Any], supported: set[str]) -> None:
             )
 
 
-def expansions(params: dict[str, Any], allowed: set[str]) -> set[str]:
-    wanted = set(params.get("expand") or [])
+def expansions(params: dict[str, Any], allowed: frozenset[str]) -> frozenset[str]:
+    wanted = frozenset(params.get("expand") or [])
     refused = sorted(wanted - allowed)
     if refused:
         field = refused[0]

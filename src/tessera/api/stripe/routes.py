@@ -12,7 +12,7 @@ from tessera.sessions import customer_sessions
 
 from . import schemas
 from .endpoint import Call, stripe_endpoint
-from .params import CLEARED, ParamError, check_supported, expansions
+from .params import CLEARED, ParamError
 from .wire import (
     ListOut,
     claim_out,
@@ -36,10 +36,10 @@ def _metadata(params: dict[str, Any]) -> tuple[dict[str, str] | None, bool]:
     return (None if value is CLEARED else value), True
 
 
-@stripe_endpoint(schemas.customer_create, permission="customers:write")
+@stripe_endpoint(
+    schemas.customer_create, permission="customers:write", supported=schemas.CUSTOMER_SUPPORTED
+)
 async def create_customer(call: Call) -> Any:
-    check_supported(call.params, schemas.CUSTOMER_SUPPORTED)
-    expansions(call.params, set())
     metadata, _ = _metadata(call.params)
     customer = await customers.create_customer(
         call.conn,
@@ -53,17 +53,16 @@ async def create_customer(call: Call) -> Any:
 
 @stripe_endpoint(schemas.RETRIEVE, permission="customers:read")
 async def retrieve_customer(call: Call) -> Any:
-    expansions(call.params, set())
     customer = await customers.get_customer(
         call.conn, call.program_id, call.livemode, call.path_param("customer")
     )
     return customer_out(customer)
 
 
-@stripe_endpoint(schemas.customer_update, permission="customers:write")
+@stripe_endpoint(
+    schemas.customer_update, permission="customers:write", supported=schemas.CUSTOMER_SUPPORTED
+)
 async def update_customer(call: Call) -> Any:
-    check_supported(call.params, schemas.CUSTOMER_SUPPORTED)
-    expansions(call.params, set())
     metadata, given = _metadata(call.params)
     customer = await customers.update_customer(
         call.conn,
@@ -87,7 +86,6 @@ async def delete_customer(call: Call) -> Any:
 
 @stripe_endpoint(schemas.CUSTOMER_LIST, permission="customers:read")
 async def list_customers(call: Call) -> Any:
-    expansions(call.params, set())
     page = await customers.list_customers(
         call.conn,
         call.program_id,
@@ -102,9 +100,12 @@ async def list_customers(call: Call) -> Any:
     )
 
 
-@stripe_endpoint(schemas.customer_session_create, permission="customer_sessions:write")
+@stripe_endpoint(
+    schemas.customer_session_create,
+    permission="customer_sessions:write",
+    expandable=frozenset({"customer"}),
+)
 async def create_customer_session(call: Call) -> Any:
-    expand = expansions(call.params, {"customer"})
     if "customer" not in call.params and "customer_account" not in call.params:
         raise ParamError(
             "parameter_missing",
@@ -120,13 +121,12 @@ async def create_customer_session(call: Call) -> Any:
         components=call.params["components"],
     )
     return customer_session_out(
-        issued.session, issued.client_secret, expand_customer="customer" in expand
+        issued.session, issued.client_secret, expand_customer="customer" in call.expand
     )
 
 
 @stripe_endpoint(schemas.PAYMENT_METHOD_CREATE, permission="payment_methods:write")
 async def create_payment_method(call: Call) -> Any:
-    expansions(call.params, set())
     params = call.params
     if "payment_method" in params:
         token, field = params["payment_method"], "payment_method"
@@ -160,7 +160,6 @@ async def create_payment_method(call: Call) -> Any:
 
 @stripe_endpoint(schemas.RETRIEVE, permission="payment_methods:read")
 async def retrieve_payment_method(call: Call) -> Any:
-    expansions(call.params, set())
     method = await methods.get_payment_method(
         call.conn, call.program_id, call.livemode, call.path_param("payment_method")
     )
@@ -169,7 +168,6 @@ async def retrieve_payment_method(call: Call) -> Any:
 
 @stripe_endpoint(schemas.PAYMENT_METHOD_UPDATE, permission="payment_methods:write")
 async def update_payment_method(call: Call) -> Any:
-    expansions(call.params, set())
     metadata, given = _metadata(call.params)
     method = await methods.update_payment_method(
         call.conn,
@@ -185,7 +183,6 @@ async def update_payment_method(call: Call) -> Any:
 
 @stripe_endpoint(schemas.PAYMENT_METHOD_ATTACH, permission="payment_methods:write")
 async def attach_payment_method(call: Call) -> Any:
-    expansions(call.params, set())
     method = await methods.attach_payment_method(
         call.conn,
         call.program_id,
@@ -198,7 +195,6 @@ async def attach_payment_method(call: Call) -> Any:
 
 @stripe_endpoint(schemas.RETRIEVE, permission="payment_methods:write")
 async def detach_payment_method(call: Call) -> Any:
-    expansions(call.params, set())
     method = await methods.detach_payment_method(
         call.conn, call.program_id, call.livemode, call.path_param("payment_method")
     )
@@ -206,7 +202,6 @@ async def detach_payment_method(call: Call) -> Any:
 
 
 async def _list_methods(call: Call, customer_id: str, url: str) -> ListOut:
-    expansions(call.params, set())
     customer = await customers.get_live_customer(
         call.conn, call.program_id, call.livemode, customer_id
     )
