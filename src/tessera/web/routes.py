@@ -308,12 +308,14 @@ async def redeem_reward(request: Request) -> Response:
     reward_id: int = request.path_params["reward_id"]
     base = webview_path(request) + "/page"
     try:
-        async with write_transaction(tessera.engine) as conn:
+        async with tessera.engine.connect() as conn:
             session = await resume_visit(conn, secret)
-            if not same_origin(request, tessera.settings.public_url) or not csrf_token_matches(
-                session, secret, submitted
-            ):
-                return error_page(request, FORM_REFUSED, session.language, back=True)
+        # Checked before the write transaction: a flood of forged posts never takes the lock.
+        if not same_origin(request, tessera.settings.public_url) or not csrf_token_matches(
+            session, secret, submitted
+        ):
+            return error_page(request, FORM_REFUSED, session.language, back=True)
+        async with write_transaction(tessera.engine) as conn:
             claim = await redeem_on_page(conn, session, reward_id)
     except NotFound:
         return error_page(request, NO_VISIT)
