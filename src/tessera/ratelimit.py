@@ -33,6 +33,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from tessera.kit.errors import RateLimited
+
 log = structlog.get_logger("tessera.ratelimit")
 
 KEY_PREFIX = "tessera:ratelimit:"
@@ -198,6 +200,14 @@ class RateLimiter:
             allowed=window.allowed,
             description=describe(item),
         )
+
+    async def enforce(self, limit: str, *identifiers: str, headers: dict[str, str]) -> None:
+        """Count one request, add the RateLimit headers (sent on refusals too) to ``headers``,
+        and raise RateLimited when the caller is over ``limit``."""
+        state = await self.hit(limit, *identifiers)
+        headers.update(state.headers())
+        if not state.allowed:
+            raise RateLimited(state.description, state.reset_after)
 
     async def _acquire(self, key: str, limit: int, seconds: float) -> Window:
         if self.shared is None:

@@ -45,23 +45,25 @@ class Site:
     created_at: datetime
     updated_at: datetime
 
+    def supported_language(self, requested: str) -> str | None:
+        """The site's language for ``requested`` (any case, ``fr_CA`` or ``fr-CA``), falling
+        back to the base language (``fr``); None when the site has neither."""
+        wanted = requested.strip().lower().replace("_", "-")
+        if wanted in self.languages:
+            return wanted
+        base = wanted.split("-", 1)[0]
+        return base if base in self.languages else None
+
+    def supported_currency(self, requested: str) -> str | None:
+        wanted = requested.strip().lower()
+        return wanted if wanted in self.currencies else None
+
     def effective_language(self, requested: str | None) -> str:
-        """The requested language if supported (or its base language), else the default."""
-        if requested:
-            wanted = requested.strip().lower().replace("_", "-")
-            if wanted in self.languages:
-                return wanted
-            base = wanted.split("-", 1)[0]
-            if base in self.languages:
-                return base
-        return self.default_language
+        """What a WebView shows: the supported language, else the site default."""
+        return (requested and self.supported_language(requested)) or self.default_language
 
     def effective_currency(self, requested: str | None) -> str:
-        if requested:
-            wanted = requested.strip().lower()
-            if wanted in self.currencies:
-                return wanted
-        return self.default_currency
+        return (requested and self.supported_currency(requested)) or self.default_currency
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.auth.principal import Principal, parse_authorization
-from tessera.kit.errors import DomainError, Invalid, RateLimited
+from tessera.kit.errors import DomainError, Invalid
 from tessera.state import Tessera
 
 from .errors import render
@@ -55,10 +55,7 @@ def admin_endpoint(
                 )
                 limit = principal.rate_limit or default
                 bucket = "webview_sessions" if heavy else "admin"
-                state = await tessera.limiter.hit(limit, bucket, principal.limiter_id)
-                headers.update(state.headers())
-                if not state.allowed:
-                    raise RateLimited(state.description, state.reset_after)
+                await tessera.limiter.enforce(limit, bucket, principal.limiter_id, headers=headers)
                 if scope is not None:
                     principal.require_scope(scope)
                 response = await handler(request, tessera, principal)

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from tessera.api.body import read_json_body
 from tessera.api.contract import schema_errors
 from tessera.auth.principal import Principal, parse_authorization
-from tessera.kit.errors import DomainError, Invalid, RateLimited
+from tessera.kit.errors import DomainError, Invalid
 from tessera.programs.sites import Site
 from tessera.state import Tessera
 
@@ -69,25 +69,20 @@ def read_view(request: Request, site: Site, *, channel_required: bool) -> View:
         details["channel"] = CHANNEL_MESSAGE
     language = site.default_language
     requested = query.get("language") or request.headers.get("x-loyaltylion-language")
-    if requested:
-        wanted = requested.strip().lower().replace("_", "-")
-        if wanted in site.languages:
-            language = wanted
-        elif wanted.split("-", 1)[0] in site.languages:
-            language = wanted.split("-", 1)[0]
-        else:
-            details["language"] = (
-                f"must be one of this site's languages: {', '.join(site.languages)}"
-            )
+    found_language = site.supported_language(requested) if requested else language
+    if found_language is None:
+        details["language"] = f"must be one of this site's languages: {', '.join(site.languages)}"
+    else:
+        language = found_language
     currency = site.default_currency
     if "currency" in query:
-        wanted = query["currency"].strip().lower()
-        if wanted in site.currencies:
-            currency = wanted
-        else:
+        found_currency = site.supported_currency(query["currency"])
+        if found_currency is None:
             details["currency"] = (
                 f"must be one of this site's currencies: {', '.join(site.currencies)}"
             )
+        else:
+            currency = found_currency
     country = query.get("country")
     if country is not None and not _COUNTRY.match(country):
         details["country"] = "must be an ISO 3166-1 alpha-2 country code, e.g. US"
@@ -112,10 +107,9 @@ def headless_endpoint(
                 credentials = parse_authorization(request.headers.get("authorization"))
                 principal = await tessera.authenticate(credentials, allow_site_secret=False)
                 limit = principal.rate_limit or tessera.settings.rate_limit_default
-                state = await tessera.limiter.hit(limit, "headless", principal.limiter_id)
-                headers.update(state.headers())
-                if not state.allowed:
-                    raise RateLimited(state.description, state.reset_after)
+                await tessera.limiter.enforce(
+                    limit, "headless", principal.limiter_id, headers=headers
+                )
                 principal.require_scope(scope)
                 site = await tessera.site_for(principal, _site_id(request))
                 view = read_view(request, site, channel_required=channel_required)

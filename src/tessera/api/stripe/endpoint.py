@@ -21,7 +21,6 @@ from tessera.auth.stripe_keys import StripeKey, mask_presented_key
 from tessera.kit.errors import (
     DomainError,
     Forbidden,
-    RateLimited,
     Unauthenticated,
     UnsupportedMediaType,
 )
@@ -113,14 +112,12 @@ async def authenticate(tessera: Tessera, request: Request, *, publishable: bool)
 
 async def rate_limit(tessera: Tessera, key: StripeKey, headers: dict[str, str]) -> None:
     if key.rate_limit is not None:
-        state = await tessera.limiter.hit(key.rate_limit, "stripe", f"key:{key.id}")
+        await tessera.limiter.enforce(key.rate_limit, "stripe", f"key:{key.id}", headers=headers)
     else:
         mode = "live" if key.livemode else "test"
         limit = LIVE_RATE_LIMIT if key.livemode else TEST_RATE_LIMIT
-        state = await tessera.limiter.hit(limit, "stripe", mode, f"program:{key.program_id}")
-    headers.update(state.headers())
-    if not state.allowed:
-        raise RateLimited(state.description, state.reset_after)
+        caller = f"program:{key.program_id}"
+        await tessera.limiter.enforce(limit, "stripe", mode, caller, headers=headers)
 
 
 def require_permission(key: StripeKey, permission: str) -> None:
