@@ -388,13 +388,24 @@ def sites_create(
     console.print("  The secret is shown once; prefer API keys (`tessera keys create`).")
 
 
-@app.command("programs-create", hidden=True)
-def programs_create(name: str) -> None:
-    """Create an empty program (used by tests and scripts)."""
+@program_app.command("create")
+def program_create(
+    name: Annotated[str, typer.Option(help="The program's name, shown on its pages.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Create a program (then: `sites create`, `keys create`, `program apply`)."""
     from tessera.programs.sites import create_program
 
     program = in_transaction(lambda conn: create_program(conn, name))
-    print_json({"program_id": program.id})
+    if as_json:
+        print_json({"program_id": program.id})
+        return
+    console.print(f"[green]✓[/] program {program.id} ({program.name})")
+    console.print(
+        f"  Next: tessera sites create --program {program.id} --name ... ; "
+        f"tessera keys create --program {program.id} --scopes ... ; "
+        f"tessera program apply FILE --program {program.id}"
+    )
 
 
 @program_app.command("apply")

@@ -41,7 +41,9 @@ def tessera(database_url: str, *args: str) -> Any:
 async def test_keys_create_stripe_prints_a_working_key_pair(
     database_url: str, live_server: Callable[..., LiveServer]
 ) -> None:
-    program = tessera(database_url, "programs-create", "CLI shop")["program_id"]
+    program = tessera(database_url, "program", "create", "--name", "CLI shop", "--json")[
+        "program_id"
+    ]
     keys = tessera(database_url, "keys", "create", "--program", str(program), "--stripe", "--json")
     assert set(keys) == {"secret_key", "publishable_key"}
     assert keys["secret_key"].startswith("sk_test_")
@@ -54,7 +56,9 @@ async def test_keys_create_stripe_prints_a_working_key_pair(
 async def test_keys_create_live_makes_live_keys(
     database_url: str, live_server: Callable[..., LiveServer]
 ) -> None:
-    program = tessera(database_url, "programs-create", "CLI shop")["program_id"]
+    program = tessera(database_url, "program", "create", "--name", "CLI shop", "--json")[
+        "program_id"
+    ]
     keys = tessera(
         database_url, "keys", "create", "--program", str(program), "--stripe", "--live", "--json"
     )
@@ -66,7 +70,9 @@ async def test_keys_create_live_makes_live_keys(
 async def test_keys_create_restricted_grants_only_its_permissions(
     database_url: str, live_server: Callable[..., LiveServer]
 ) -> None:
-    program = tessera(database_url, "programs-create", "CLI shop")["program_id"]
+    program = tessera(database_url, "program", "create", "--name", "CLI shop", "--json")[
+        "program_id"
+    ]
     keys = tessera(
         database_url,
         *("keys", "create", "--program", str(program), "--restricted"),
@@ -93,7 +99,9 @@ async def test_demo_json_includes_stripe_keys_and_rotates_them(
 
 
 async def test_keys_list_stripe_shows_keys_masked_never_secret(database_url: str) -> None:
-    program = tessera(database_url, "programs-create", "CLI shop")["program_id"]
+    program = tessera(database_url, "program", "create", "--name", "CLI shop", "--json")[
+        "program_id"
+    ]
     keys = tessera(database_url, "keys", "create", "--program", str(program), "--stripe", "--json")
     listed = tessera(database_url, "keys", "list", "--stripe", "--program", str(program), "--json")
     assert [row["kind"] for row in listed] == ["secret", "publishable"]
@@ -104,7 +112,9 @@ async def test_keys_list_stripe_shows_keys_masked_never_secret(database_url: str
 async def test_a_revoked_stripe_key_is_refused(
     database_url: str, live_server: Callable[..., LiveServer]
 ) -> None:
-    program = tessera(database_url, "programs-create", "CLI shop")["program_id"]
+    program = tessera(database_url, "program", "create", "--name", "CLI shop", "--json")[
+        "program_id"
+    ]
     keys = tessera(database_url, "keys", "create", "--program", str(program), "--stripe", "--json")
     listed = tessera(database_url, "keys", "list", "--stripe", "--program", str(program), "--json")
     revoked = tessera_text(database_url, "keys", "revoke", "--stripe", str(listed[0]["id"]))
