@@ -157,3 +157,19 @@ async def test_a_stored_answer_does_not_reveal_the_client_secret(world: StripeWo
     stored = b"".join(bytes(row["body"]) for row in rows)
     assert session.client_secret.encode() not in stored
     assert "secret-holder" not in {row["idempotency_key"] for row in rows}
+
+
+def test_a_sealed_answer_opens_only_with_its_key_and_only_unaltered() -> None:
+    from cryptography.exceptions import InvalidTag
+
+    from tessera.api.stripe.idempotency import seal, unseal
+
+    body = b'{"client_secret": "cuss_secret_abc"}'
+    sealed = seal("key-1", body)
+    assert b"cuss_secret_abc" not in sealed
+    assert unseal("key-1", sealed) == body
+    with pytest.raises(InvalidTag):
+        unseal("key-2", sealed)
+    tampered = sealed[:-1] + bytes([sealed[-1] ^ 1])
+    with pytest.raises(InvalidTag):
+        unseal("key-1", tampered)

@@ -8,8 +8,9 @@ own writes, so a stored answer always describes a committed result.
 
 Answers hold secrets (a customer session's client secret), and Tessera stores secrets only in
 a form the database alone cannot reveal: the row is found by a hash of the Idempotency-Key,
-and the answer is encrypted with a keystream derived from the key itself (SHAKE-256 of a fresh
-nonce and the key). Only a caller presenting the key again can read the answer back.
+and the answer is sealed with AES-256-GCM under a key derived from the Idempotency-Key in
+another domain than that hash. Only a caller presenting the key again can read the answer back,
+and a stored answer altered in the database fails to open instead of being replayed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tessera.kit.clock import as_utc, utcnow
@@ -42,27 +44,26 @@ class Replay:
     body: bytes
 
 
-NONCE_BYTES = 16
+NONCE_BYTES = 12  # AES-GCM's standard nonce size
 
 
 def key_lookup(key: str) -> str:
     return hashlib.sha256(b"tessera-idempotency-key|" + key.encode()).hexdigest()
 
 
-def _keystream(key: str, nonce: bytes, length: int) -> bytes:
-    return hashlib.shake_256(b"tessera-idempotency-body|" + nonce + key.encode()).digest(length)
+def _cipher(key: str) -> AESGCM:
+    return AESGCM(hashlib.sha256(b"tessera-idempotency-body|" + key.encode()).digest())
 
 
 def seal(key: str, body: bytes) -> bytes:
     nonce = secrets.token_bytes(NONCE_BYTES)
-    stream = _keystream(key, nonce, len(body))
-    return nonce + bytes(a ^ b for a, b in zip(body, stream, strict=True))
+    return nonce + _cipher(key).encrypt(nonce, body, None)
 
 
 def unseal(key: str, sealed: bytes) -> bytes:
+    """The stored answer; raises ``cryptography.exceptions.InvalidTag`` if it was altered."""
     nonce, data = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
-    stream = _keystream(key, nonce, len(data))
-    return bytes(a ^ b for a, b in zip(data, stream, strict=True))
+    return _cipher(key).decrypt(nonce, data, None)
 
 
 @dataclass(frozen=True, slots=True)
