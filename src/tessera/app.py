@@ -19,6 +19,7 @@ from tessera.api.loyaltylion_admin.routes import routes as admin_routes
 from tessera.api.loyaltylion_headless.app import headless_app
 from tessera.api.stripe.app import stripe_app
 from tessera.config import Settings
+from tessera.kit.errors import INTERNAL_ERROR
 from tessera.logs import configure_logging
 from tessera.observability import Metrics, ObservabilityMiddleware
 from tessera.state import Tessera
@@ -32,9 +33,17 @@ async def admin_http_error(request: Request, exc: Exception) -> Response:
     return Response(error_body(message), exc.status_code, media_type="application/json")
 
 
+async def admin_server_error(request: Request, exc: Exception) -> Response:
+    # Starlette logs and re-raises the exception; the caller still gets the v2 envelope.
+    return Response(error_body(INTERNAL_ERROR), 500, media_type="application/json")
+
+
 def admin_app() -> Starlette:
     # A sub-application so that unknown /v2 paths and wrong methods answer in the v2 envelope.
-    return Starlette(routes=admin_routes, exception_handlers={HTTPException: admin_http_error})
+    return Starlette(
+        routes=admin_routes,
+        exception_handlers={HTTPException: admin_http_error, 500: admin_server_error},
+    )
 
 
 async def openapi(request: Request) -> Response:

@@ -339,3 +339,40 @@ async def test_neither_customer_nor_customer_account_is_parameter_missing(
     error = invalid(world, components={"buy_button": {"enabled": True}})
     assert error.code == "parameter_missing"
     assert error.param == "customer"
+
+
+@pytest.mark.parametrize(
+    ("form", "code", "param"),
+    [
+        # int() would refuse or misread these although str.isdigit() accepts them.
+        (
+            "components[payment_element][enabled]=true"
+            "&components[payment_element][features][payment_method_redisplay_limit]=--3",
+            "parameter_invalid_integer",
+            "components[payment_element][features][payment_method_redisplay_limit]",
+        ),
+        (
+            "components[payment_element][enabled]=true"
+            "&components[payment_element][features][payment_method_redisplay_limit]=%D9%A3",
+            "parameter_invalid_integer",
+            "components[payment_element][features][payment_method_redisplay_limit]",
+        ),
+        (
+            "components[buy_button][enabled]=true&expand[%C2%B2]=customer",
+            "parameter_invalid_array",
+            "expand",
+        ),
+        ("components[buy_button][enabled]=true&customer=%FF", "parameter_invalid_string", None),
+    ],
+)
+async def test_odd_digits_and_bad_utf8_are_400s_not_500s(
+    world: StripeWorld, form: str, code: str, param: str | None
+) -> None:
+    response = form_post(
+        world, f"customer={customer_id(world)}&{form}", "application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert_stripe_schema("error", response.json())
+    assert (error["code"], error.get("param")) == (code, param)
+    assert response.headers["Request-Id"].startswith("req_")

@@ -173,3 +173,26 @@ def test_a_sealed_answer_opens_only_with_its_key_and_only_unaltered() -> None:
     tampered = sealed[:-1] + bytes([sealed[-1] ^ 1])
     with pytest.raises(InvalidTag):
         unseal("key-1", tampered)
+
+
+async def test_a_stored_answer_altered_in_the_database_is_refused_not_replayed(
+    world: StripeWorld,
+) -> None:
+    options = {"idempotency_key": "tampered-answer"}
+    world.client.v1.customers.create(params={"name": "Once"}, options=options)
+    async with world.db.begin() as conn:
+        query = sa.select(stripe_idempotency).where(
+            stripe_idempotency.c.program_id == world.program_id
+        )
+        row = (await conn.execute(query)).mappings().one()
+        body = bytearray(row["body"])
+        body[-1] ^= 1
+        await conn.execute(
+            stripe_idempotency.update()
+            .where(stripe_idempotency.c.id == row["id"])
+            .values(body=bytes(body))
+        )
+    with pytest.raises(stripe.APIError) as caught:
+        world.client.v1.customers.create(params={"name": "Once"}, options=options)
+    assert caught.value.http_status == 500
+    assert error_body(caught.value)["type"] == "api_error"

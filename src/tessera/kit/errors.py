@@ -7,6 +7,9 @@ about HTTP status codes.
 
 from __future__ import annotations
 
+# What every dialect says, in its own envelope, when something unexpected failed (never why).
+INTERNAL_ERROR = "Tessera could not complete this request; the error is logged. Please retry."
+
 
 class DomainError(Exception):
     """Base of every error the core raises on purpose."""

@@ -9,6 +9,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera.kit.errors import INTERNAL_ERROR
+
 from .routes import routes
 
 
@@ -25,5 +27,13 @@ async def headless_http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def headless_server_error(request: Request, exc: Exception) -> Response:
+    body = {"error": {"message": INTERNAL_ERROR}}
+    return Response(msgspec.json.encode(body), 500, media_type="application/json")
+
+
 def headless_app() -> Starlette:
-    return Starlette(routes=routes, exception_handlers={HTTPException: headless_http_error})
+    return Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: headless_http_error, 500: headless_server_error},
+    )

@@ -13,7 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import unrecognized_url
+from tessera.kit.errors import INTERNAL_ERROR
+
+from .errors import StripeApiError, render, unrecognized_url
 from .routes import routes
 
 # The version of the contract Tessera serves (specs/stripe/*.json).
@@ -51,9 +53,13 @@ class StripeHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+async def stripe_server_error(request: Request, exc: Exception) -> Response:
+    return render(StripeApiError(500, INTERNAL_ERROR, type="api_error"), {})
+
+
 def stripe_app() -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[Middleware(StripeHeaders)],
-        exception_handlers={HTTPException: stripe_http_error},
+        exception_handlers={HTTPException: stripe_http_error, 500: stripe_server_error},
     )

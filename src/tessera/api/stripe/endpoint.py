@@ -140,7 +140,13 @@ async def read_params(request: Request, tessera: Tessera) -> dict[str, Any]:
                 "application/x-www-form-urlencoded bodies"
             )
         # Stripe reads the query string of a POST too; the body wins on conflicts.
-        return {**decode_form(request.url.query), **decode_form(body.decode("utf-8", "replace"))}
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ParamError(
+                "parameter_invalid_string", "Invalid request: the body is not valid UTF-8.", None
+            ) from None
+        return {**decode_form(request.url.query), **decode_form(text)}
     return decode_form(request.url.query)
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -151,7 +152,16 @@ async def begin(
             raise _mismatch(key)
         if row.state == "in_flight":
             raise _in_flight(key)
-        return Replay(status=int(row.status), body=unseal(key, bytes(row.body)))
+        try:
+            body = unseal(key, bytes(row.body))
+        except InvalidTag:
+            # Only an answer altered in the database gets here: say so, in the envelope.
+            raise StripeApiError(
+                500,
+                "The stored answer for this idempotency key cannot be read; retry with a new key.",
+                type="api_error",
+            ) from None
+        return Replay(status=int(row.status), body=body)
 
 
 async def complete(conn: AsyncConnection, record: Record, status: int, body: bytes) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import qs_codec
 from qs_codec import DecodeOptions
@@ -30,9 +32,23 @@ class ParamError(Exception):
         self.param = param
 
 
+# ASCII digits only: str.isdigit() also accepts "²" or "٣", which int() then refuses or misreads.
+_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
+_INDEX = re.compile(r"[0-9]+", re.ASCII)
+
+
 def decode_form(raw: str) -> dict[str, Any]:
     if not raw:
         return {}
+    try:
+        # The decoder would replace bad percent-escapes with U+FFFD; refuse them instead.
+        unquote_to_bytes(raw.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParamError(
+            "parameter_invalid_string",
+            "Invalid request: the parameters are not valid UTF-8 once percent-decoded.",
+            None,
+        ) from None
     decoded = qs_codec.decode(raw, DECODE_OPTIONS)
     return decoded if isinstance(decoded, dict) else {}
 
@@ -130,7 +146,7 @@ def _object(schema: dict[str, Any], value: Any, path: str) -> dict[str, Any]:
 
 
 def _array(schema: dict[str, Any], value: Any, path: str) -> list[Any]:
-    if isinstance(value, dict) and all(str(k).isdigit() for k in value):
+    if isinstance(value, dict) and all(_INDEX.fullmatch(str(k)) for k in value):
         value = [value[k] for k in sorted(value, key=lambda k: int(k))]
     if not isinstance(value, list):
         raise ParamError(
@@ -143,7 +159,7 @@ def _array(schema: dict[str, Any], value: Any, path: str) -> list[Any]:
 
 
 def _integer(schema: dict[str, Any], value: Any, path: str) -> int:
-    if not isinstance(value, str) or not value.lstrip("-").isdigit():
+    if not isinstance(value, str) or not _INTEGER.fullmatch(value):
         raise ParamError("parameter_invalid_integer", f"Invalid integer: {_show(value)}", path)
     number = int(value)
     low, high = schema.get("minimum"), schema.get("maximum")
