@@ -146,6 +146,36 @@ async def test_invalid_bodies_name_every_failing_field(
 
 
 @pytest.mark.parametrize(
+    ("payload", "details"),
+    [
+        ({"channel": "a" * 256}, {"channel": "must be at most 255 characters long"}),
+        (
+            {"channel": "app", "customer": {"merchant_id": "1" * 256, "email": "a@b.c"}},
+            {"customer.merchant_id": "must be at most 255 characters long"},
+        ),
+        (
+            {"channel": "app", "customer": {"merchant_id": "1", "email": "a@" + "b" * 320}},
+            {"customer.email": "must be at most 320 characters long"},
+        ),
+        (
+            {"channel": "app", "customer": {"merchant_id": "1\u0000", "email": "a\u0000@b.c"}},
+            {
+                "customer.merchant_id": "must not contain NUL characters",
+                "customer.email": "must not contain NUL characters",
+            },
+        ),
+    ],
+)
+async def test_values_no_database_could_store_are_400s_on_both(
+    client: httpx.AsyncClient, db: AsyncEngine, payload: dict[str, object], details: dict[str, str]
+) -> None:
+    tenant = await make_tenant(db)
+    response = await client.post(sessions_path(tenant.site.id), json=payload, headers=tenant.auth)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["details"] == details
+
+
+@pytest.mark.parametrize(
     ("content", "content_type", "status", "message"),
     [
         (b"{not json", "application/json", 400, "The request body is not valid JSON"),

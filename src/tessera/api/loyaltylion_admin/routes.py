@@ -45,15 +45,27 @@ def decode_webview_request(body: bytes) -> CreateWebviewSessionIn:
     raise Invalid("The request body is invalid", details or {"body": "is invalid"})
 
 
-def check_customer(customer: WebviewCustomer | None) -> None:
-    """Beyond the contract's types: a customer needs an id to be found by and a plausible email."""
-    if customer is None:
-        return
-    details = {}
-    if not customer.merchant_id.strip():
-        details["customer.merchant_id"] = "must not be empty"
-    if "@" not in customer.email:
-        details["customer.email"] = "must be an email address"
+def _storable(value: str, max_length: int) -> str | None:
+    """What is wrong with storing ``value`` (PostgreSQL text refuses NUL), or None."""
+    if len(value) > max_length:
+        return f"must be at most {max_length} characters long"
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    return None
+
+
+def check_storable(channel: str, customer: WebviewCustomer | None) -> None:
+    """Beyond the contract's types: values must fit their columns on every database, and a
+    customer needs an id to be found by and a plausible email."""
+    problems = {"channel": _storable(channel, 255)}
+    if customer is not None:
+        problems["customer.merchant_id"] = _storable(customer.merchant_id, 255) or (
+            None if customer.merchant_id.strip() else "must not be empty"
+        )
+        problems["customer.email"] = _storable(customer.email, 320) or (
+            None if "@" in customer.email else "must be an email address"
+        )
+    details = {field: problem for field, problem in problems.items() if problem}
     if details:
         raise Invalid("The request body is invalid", details)
 
@@ -69,7 +81,7 @@ async def create_webview_session(
         if isinstance(body.customer, msgspec.UnsetType)
         else WebviewCustomer(merchant_id=body.customer.merchant_id, email=body.customer.email)
     )
-    check_customer(customer)
+    check_storable(body.channel, customer)
     row, issued = prepare_webview_session(
         site,
         channel=body.channel,
