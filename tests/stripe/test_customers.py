@@ -145,3 +145,13 @@ async def test_an_unknown_customer_parameter_is_parameter_unknown(world: StripeW
     assert caught.value.code == "parameter_unknown"
     assert caught.value.param == "nickname"
     assert error_body(caught.value)["message"] == "Received unknown parameter: nickname"
+
+
+@pytest.mark.parametrize("field", ["name", "email", "description"])
+async def test_a_nul_character_is_an_invalid_string_on_every_database(
+    world: StripeWorld, field: str
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        world.client.v1.customers.create(params={field: "a\x00b"})  # type: ignore[misc]
+    assert caught.value.code == "parameter_invalid_string"
+    assert caught.value.param == field

@@ -25,6 +25,7 @@ from tessera.state import Tessera
 
 from .configuration import View
 from .errors import render
+from .schemas import MAX_ID
 
 CHANNELS = ("web", "pos", "mobile")
 CHANNEL_MESSAGE = 'Invalid option: expected one of "web"|"pos"|"mobile"'
@@ -48,11 +49,29 @@ def json_response(payload: Any, status: int = 200) -> Response:
     return Response(msgspec.json.encode(payload), status, media_type="application/json")
 
 
+_SITE_ID = re.compile(r"^[0-9]{1,10}$")
+MAX_MERCHANT_ID = 255  # customers.merchant_id is a String(255)
+
+
 def _site_id(request: Request) -> int:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
     raw = request.path_params["site_id"]
-    if not raw.isdigit():
+    if not _SITE_ID.match(raw) or not 1 <= int(raw) <= MAX_ID:
         raise Invalid("Invalid request", {"site_id": "must be a number"})
     return int(raw)
+
+
+def check_path(request: Request) -> None:
+    """Path parameters reach the database like body fields do: refuse what it cannot hold."""
+    merchant_id = request.path_params.get("merchant_id")
+    if merchant_id is None:
+        return
+    if "\x00" in merchant_id:
+        raise Invalid("Invalid request", {"merchant_id": "must not contain a NUL character"})
+    if len(merchant_id) > MAX_MERCHANT_ID:
+        raise Invalid(
+            "Invalid request", {"merchant_id": f"must be at most {MAX_MERCHANT_ID} characters"}
+        )
 
 
 def read_view(request: Request, site: Site, *, channel_required: bool) -> View:
@@ -113,6 +132,7 @@ def headless_endpoint(
                 principal.require_scope(scope)
                 site = await tessera.site_for(principal, _site_id(request))
                 view = read_view(request, site, channel_required=channel_required)
+                check_path(request)
                 response = await handler(Call(request, tessera, principal, site, view))
             except DomainError as exc:
                 return render(exc, headers)
@@ -130,8 +150,10 @@ async def decode_body(call: Call, schema: str, kind: type[T]) -> T:
     body = await read_json_body(call.request, call.tessera.settings.max_body_bytes)
     try:
         return msgspec.json.decode(body or b"null", type=kind)
+    except msgspec.ValidationError as exc:
+        wire_error = str(exc)
     except msgspec.DecodeError:
-        pass
+        wire_error = ""
     try:
         data = msgspec.json.decode(body)
     except msgspec.DecodeError:
@@ -139,4 +161,28 @@ async def decode_body(call: Call, schema: str, kind: type[T]) -> T:
     details = schema_errors("headless-2025-06", schema, data)
     if "body" in details:
         raise Invalid("The request body must be a JSON object")
-    raise Invalid("Invalid request", details or {"body": "is invalid"})
+    # The wire types are stricter than the contract (lengths, NUL characters, int32 ids): when
+    # the contract finds nothing wrong, msgspec's own error still names the field.
+    raise Invalid("Invalid request", details or wire_error_details(wire_error))
+
+
+_WIRE_ERROR = re.compile(r"^(?P<message>.*) - at `\$\.?(?P<path>.*)`$", re.DOTALL)
+_WIRE_MESSAGES = (
+    (re.compile(r"^Expected `str` matching regex "), "must not contain a NUL character"),
+    (re.compile(r"^Expected `str` of length <= (\d+)$"), "must be at most {0} characters"),
+    (re.compile(r"^Expected `int` (<=|>=) (-?\d+)$"), "must be {0} {1}"),
+)
+
+
+def wire_error_details(error: str) -> dict[str, str]:
+    """``{"customer.email": "must be at most 320 characters"}`` from a msgspec ValidationError."""
+    found = _WIRE_ERROR.match(error)
+    if found is None or not found["path"]:
+        return {"body": error or "is invalid"}
+    message = found["message"]
+    for pattern, text in _WIRE_MESSAGES:
+        matched = pattern.match(message)
+        if matched is not None:
+            message = text.format(*matched.groups())
+            break
+    return {found["path"]: message}

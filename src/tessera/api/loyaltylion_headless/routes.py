@@ -6,6 +6,7 @@ Get Customer, ``write_customers`` for every POST.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,6 +33,7 @@ from .customer import (
 )
 from .endpoint import Call, decode_body, headless_endpoint, json_response
 
+MAX_CART_AMOUNT = 10**12
 READ = "read_customers"
 WRITE = "write_customers"
 
@@ -92,10 +94,15 @@ def domain_cart(cart: schemas.CartEmpty | schemas.CartShopify | None) -> carts.C
         return carts.EMPTY_CART
 
     def amount(value: str, field: str) -> float:
+        # float() also reads "NaN", "inf" and "1e400" (= inf): a cart amount is a plain,
+        # finite, non-negative decimal no larger than a Numeric(14, 2) column holds.
         try:
-            return float(value)
+            parsed = float(value)
         except ValueError:
-            raise Invalid("Invalid request", {field: "must be a decimal amount"}) from None
+            parsed = math.nan
+        if not (math.isfinite(parsed) and 0 <= parsed < MAX_CART_AMOUNT):
+            raise Invalid("Invalid request", {field: "must be a decimal amount"})
+        return parsed
 
     return carts.Cart(
         id=cart.id,

@@ -186,6 +186,11 @@ def _string(schema: dict[str, Any], value: Any, path: str) -> str:
             f"Invalid {path}: must be at most {limit} characters",
             path,
         )
+    if "\x00" in value:
+        # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+        raise ParamError(
+            "parameter_invalid_string", f"Invalid {path}: must not contain NUL characters", path
+        )
     return value
 
 
