@@ -113,9 +113,27 @@ def test_keys_create_refuses_a_malformed_rate_limit(database_url: str) -> None:
 
 
 def test_keys_create_for_a_missing_program_says_so(database_url: str) -> None:
-    result = tessera(database_url, "keys", "create", "--program", "4242", check=False)
+    result = tessera(
+        database_url,
+        "keys",
+        "create",
+        "--program",
+        "4242",
+        "--scopes",
+        "read_customers",
+        check=False,
+    )
     assert result.returncode == 1
     assert "No program with id 4242" in result.stderr
+
+
+def test_keys_create_without_scopes_is_refused(database_url: str) -> None:
+    demo = json_of(tessera(database_url, "demo", "--json"))
+    result = tessera(
+        database_url, "keys", "create", "--program", str(demo["program_id"]), check=False
+    )
+    assert result.returncode == 1
+    assert "name the key's scopes with --scopes" in result.stderr
 
 
 async def test_keys_revoke_stops_the_key_working(database_url: str) -> None:

@@ -209,6 +209,9 @@ def keys_create(
         validate_rate_limit(rate_limit)
     except ValueError as exc:
         fail(str(exc))
+    if not scope_list:
+        # A key without scopes is refused by every endpoint: almost surely not what was meant.
+        fail(f"name the key's scopes with --scopes, from: {','.join(SCOPES)}")
     created = in_transaction(
         lambda conn: create_key(conn, program, scope_list, name=name, rate_limit=rate_limit)
     )
