@@ -195,3 +195,30 @@ def test_a_bad_setting_is_an_error_message_not_a_traceback(database_url: str) ->
     assert result.returncode == 1
     assert "TESSERA_LOG_LEVEL must be one of" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--primary-colour", "red;}", "theme.primary_colour: must be a hex colour"),
+        ("--logo-url", "http://logo.example/a.png", "theme.logo_url: must be an https:// URL"),
+    ],
+)
+def test_sites_create_refuses_a_theme_the_page_could_not_use(
+    database_url: str, option: str, value: str, message: str
+) -> None:
+    demo = json_of(tessera(database_url, "demo", "--json"))
+    result = tessera(
+        database_url,
+        "sites",
+        "create",
+        "--program",
+        str(demo["program_id"]),
+        "--name",
+        "Themed",
+        option,
+        value,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert message in result.stderr

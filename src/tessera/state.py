@@ -18,6 +18,8 @@ from tessera.ratelimit import RateLimiter
 from tessera.store.engine import create_engine
 from tessera.store.group_commit import GroupCommit
 
+MAX_ID = 2**31 - 1
+
 
 @dataclass
 class Tessera:
@@ -97,7 +99,9 @@ class Tessera:
 
     async def site_for(self, principal: Principal, site_id: int) -> Site:
         """The site if the caller may see it; NotFound otherwise, whether or not it exists."""
-        if principal.site_id is not None and principal.site_id != site_id:
+        # Ids are 32-bit on PostgreSQL: a larger one cannot exist (and must not reach the query).
+        out_of_range = not 0 < site_id <= MAX_ID
+        if out_of_range or (principal.site_id is not None and principal.site_id != site_id):
             raise NotFound("site", f"Site {site_id} not found")
 
         async def load() -> Site | None:

@@ -291,6 +291,31 @@ async def test_another_programs_site_is_404_exactly_like_a_missing_one(
     assert missing.json()["error"]["message"] == "Site 999999 not found"
 
 
+@pytest.mark.parametrize("site_id", ["9999999999", str(2**64), "0", "-1"])
+async def test_a_site_id_no_site_could_have_is_404(
+    client: httpx.AsyncClient, db: AsyncEngine, site_id: str
+) -> None:
+    tenant = await make_tenant(db)
+    response = await client.post(
+        f"/v2/sites/{site_id}/webviews/sessions", json={"channel": "app"}, headers=tenant.auth
+    )
+    assert response.status_code == 404
+    assert response.json() == {"error": {"message": f"Site {int(site_id)} not found"}}
+
+
+async def test_a_channel_with_a_trailing_newline_breaks_the_pattern(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    tenant = await make_tenant(db)
+    response = await client.post(
+        sessions_path(tenant.site.id), json={"channel": "app\n"}, headers=tenant.auth
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {
+        "channel": "must match the pattern ^[-a-zA-Z0-9_.]+$"
+    }
+
+
 async def test_a_non_numeric_site_id_is_a_400(client: httpx.AsyncClient, db: AsyncEngine) -> None:
     tenant = await make_tenant(db)
     response = await client.post(

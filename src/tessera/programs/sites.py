@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,25 @@ DEFAULT_THEME: dict[str, str] = {
     "text_colour": "#1f2933",
     "logo_url": "",
 }
+
+
+_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+
+
+def check_theme(theme: dict[str, str]) -> None:
+    """Colours are ``#rgb`` or ``#rrggbb``; a logo is an https URL. Anything else would be
+    dropped when a page is drawn, so it is refused here, where the merchant can fix it."""
+    details = {
+        f"theme.{name}": "is not a known setting" for name in theme if name not in DEFAULT_THEME
+    }
+    for name in ("primary_colour", "background_colour", "text_colour"):
+        if name in theme and _COLOUR.fullmatch(theme[name]) is None:
+            details[f"theme.{name}"] = "must be a hex colour such as #3b3b98"
+    logo = theme.get("logo_url", "")
+    if logo and (not logo.startswith("https://") or any(c in logo for c in " \"'<>\n")):
+        details["theme.logo_url"] = "must be an https:// URL"
+    if details:
+        raise Invalid("Invalid site theme", details)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,9 +202,7 @@ async def create_site(
         raise Invalid("Invalid site", {"default_language": "must be one of the site's languages"})
     if default_currency not in currs:
         raise Invalid("Invalid site", {"default_currency": "must be one of the site's currencies"})
-    unknown = set(theme or {}) - set(DEFAULT_THEME)
-    if unknown:
-        raise Invalid("Invalid site", {"theme": f"unknown settings: {', '.join(sorted(unknown))}"})
+    check_theme(theme or {})
     token, secret = new_secret(), new_secret()
     now = utcnow()
     site_id = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,6 +21,7 @@ from tessera.store.tables import webview_sessions
 
 from .endpoint import admin_endpoint, json_response, path_int
 from .schemas import (
+    CHANNEL_PATTERN,
     CreateWebviewSessionIn,
     CreateWebviewSessionOut,
     IdentityOut,
@@ -45,6 +48,9 @@ def decode_webview_request(body: bytes) -> CreateWebviewSessionIn:
     raise Invalid("The request body is invalid", details or {"body": "is invalid"})
 
 
+CHANNEL_WHOLE = re.compile(r"[-a-zA-Z0-9_.]+")
+
+
 def _storable(value: str, max_length: int) -> str | None:
     """What is wrong with storing ``value`` (PostgreSQL text refuses NUL), or None."""
     if len(value) > max_length:
@@ -58,6 +64,10 @@ def check_storable(channel: str, customer: WebviewCustomer | None) -> None:
     """Beyond the contract's types: values must fit their columns on every database, and a
     customer needs an id to be found by and a plausible email."""
     problems = {"channel": _storable(channel, 255)}
+    if CHANNEL_WHOLE.fullmatch(channel) is None:
+        # msgspec and jsonschema apply the contract's pattern with Python's re.search, whose $
+        # also matches before a final newline; the contract (ECMA-262) does not allow "app\n".
+        problems["channel"] = f"must match the pattern {CHANNEL_PATTERN}"
     if customer is not None:
         problems["customer.merchant_id"] = _storable(customer.merchant_id, 255) or (
             None if customer.merchant_id.strip() else "must not be empty"
