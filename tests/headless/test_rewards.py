@@ -161,6 +161,22 @@ async def test_an_unknown_customer_is_404(client: httpx.AsyncClient, db: AsyncEn
     )
 
 
+async def test_a_redeem_checks_the_customer_before_the_reward(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    # docs/headless.md: the customer is looked up (and locked) first.
+    tenant = await demo_tenant(db)
+    response = await call(
+        client,
+        tenant,
+        "POST",
+        "/rewards/cart_discount_voucher/redeem",
+        json=redeem_body(99, "nobody"),
+        status=404,
+    )
+    assert "nobody" in response.json()["error"]["message"]
+
+
 async def test_product_collection_and_custom_rewards_redeem(
     client: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
