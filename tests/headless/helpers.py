@@ -34,6 +34,14 @@ def template_of(path: str) -> str:
     raise AssertionError(f"{path} is not a path of the contract")
 
 
+def assert_contract_body(response: httpx.Response) -> None:
+    """The response's body matches the contract for its operation and status."""
+    path = response.request.url.path
+    body = None if response.status_code == 204 else response.json()
+    method = response.request.method
+    assert_matches_contract(CONTRACT, method, template_of(path), response.status_code, body)
+
+
 async def call(
     client: httpx.AsyncClient,
     tenant: Tenant,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tessera.loyalty.ledger import approved_balance
 from tessera.store.tables import claimed_rewards, customers
 from tests.factories import Tenant
-from tests.headless.helpers import PREFIX, demo_tenant, member
+from tests.headless.helpers import PREFIX, assert_contract_body, demo_tenant, member
 
 PARALLEL = 12
 
@@ -28,6 +28,7 @@ async def redeem_in_parallel(http: httpx.AsyncClient, tenant: Tenant) -> Counter
             json={"reward_id": 1, "customer_merchant_id": "1001"},
             headers=tenant.auth,
         )
+        assert_contract_body(response)
         if response.status_code == 422:
             assert response.json()["error"]["code"] == "insufficient_points"
         status: int = response.status_code
@@ -70,7 +71,9 @@ async def test_parallel_pageviews_respect_the_daily_limit(
             },
             headers=tenant.auth,
         )
-        return response.status_code
+        assert_contract_body(response)
+        status: int = response.status_code
+        return status
 
     # The customer does not exist yet: the first sessions also race to create and enrol it.
     statuses = await asyncio.gather(*(view_page() for _ in range(PARALLEL)))
@@ -104,6 +107,7 @@ async def test_parallel_custom_rule_completions_across_two_workers_respect_the_l
                 json={"rule_id": 8, "customer_merchant_id": "1001"},
                 headers=tenant.auth,
             )
+            assert_contract_body(response)
             if response.status_code == 422:
                 assert response.json()["error"]["code"] == "rule_limit_reached"
             status: int = response.status_code

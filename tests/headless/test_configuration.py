@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.config import Settings
 from tests.conftest import app_client
-from tests.headless.helpers import PREFIX, call, demo_tenant
+from tests.headless.helpers import PREFIX, assert_contract_body, call, demo_tenant
 
 
 async def test_configuration_matches_the_contract_for_every_channel(
@@ -123,6 +123,7 @@ async def test_requests_without_an_api_key_are_401(
     response = await client.get(f"{PREFIX}/{tenant.site.id}/configuration?channel=web")
     assert response.status_code == 401
     assert set(response.json()["error"]) == {"message"}
+    assert_contract_body(response)
 
 
 async def test_the_legacy_site_token_and_secret_are_not_accepted(
@@ -134,6 +135,7 @@ async def test_the_legacy_site_token_and_secret_are_not_accepted(
         auth=(tenant.site_token, tenant.site_secret),
     )
     assert response.status_code == 401
+    assert_contract_body(response)
 
 
 async def test_reading_needs_the_read_customers_scope(
@@ -152,6 +154,7 @@ async def test_another_programs_site_is_404(client: httpx.AsyncClient, db: Async
     )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+    assert_contract_body(response)
 
 
 async def test_unknown_paths_answer_in_the_headless_envelope(

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.api.contract import load_contract
 from tests.contract import assert_matches_contract
-from tests.headless.helpers import CONTRACT, PREFIX, demo_tenant
+from tests.headless.helpers import CONTRACT, PREFIX, assert_contract_body, demo_tenant
 
 OPERATIONS = [
     (method, path)
@@ -63,3 +63,4 @@ async def test_a_body_that_is_not_json_is_a_400(client: httpx.AsyncClient, db: A
     )
     assert response.status_code == 400
     assert response.json() == {"error": {"message": "The request body is not valid JSON"}}
+    assert_contract_body(response)
