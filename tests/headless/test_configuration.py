@@ -8,7 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.config import Settings
 from tests.conftest import app_client
-from tests.headless.helpers import PREFIX, assert_contract_body, call, demo_tenant
+from tests.headless.helpers import (
+    CURRENCIES,
+    LANGUAGES,
+    PREFIX,
+    assert_contract_body,
+    call,
+    demo_tenant,
+)
 
 
 async def test_configuration_matches_the_contract_for_every_channel(
@@ -57,7 +64,7 @@ async def test_money_is_formatted_for_the_language_and_currency(
     body = (await call(client, tenant, "GET", "/configuration", params=params, status=200)).json()
     voucher = next(reward for reward in body["rewards"] if reward["id"] == 1)
     assert voucher["properties"]["discount"] == {"amount": 5, "formatted": "5\xa0€"}
-    assert voucher["variants"][0]["title"] == "5-$-Gutschein"
+    assert voucher["variants"][0]["title"] == "Wertgutschein"
     assert voucher["variants"][0]["cost_text"] == "500 Punkte"
     sek = (
         await call(
@@ -66,6 +73,23 @@ async def test_money_is_formatted_for_the_language_and_currency(
     ).json()
     voucher = next(reward for reward in sek["rewards"] if reward["id"] == 1)
     assert voucher["properties"]["discount"] == {"amount": 50, "formatted": "50\xa0kr"}
+
+
+async def test_the_demo_voucher_title_names_no_amount_in_any_currency(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    # Its discount is 5 $, 5 €, 4 £ or 50 kr: an amount in the title is wrong somewhere.
+    tenant = await demo_tenant(db)
+    titles = set()
+    for language in LANGUAGES:
+        for currency in CURRENCIES:
+            params = {"language": language, "currency": currency}
+            body = (await call(client, tenant, "GET", "/configuration", params=params)).json()
+            voucher = next(reward for reward in body["rewards"] if reward["id"] == 1)
+            title = voucher["variants"][0]["title"]
+            assert not any(char.isdigit() or char in "$€£" for char in title), (params, title)
+            titles.add((language, title))
+    assert len({title for _, title in titles}) == len(LANGUAGES)
 
 
 async def test_the_channel_can_come_from_the_header(
