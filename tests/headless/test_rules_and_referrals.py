@@ -138,6 +138,26 @@ async def test_a_referred_friend_gets_the_same_incentive_code_twice(
     assert first.json()["incentive"]["code"] == second.json()["incentive"]["code"]
 
 
+async def test_friends_without_an_email_get_a_code_per_ip_address(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    tenant = await demo_tenant(db)
+    body = await member(client, db, tenant, "1001")
+    referral_id = body["customer"]["referral_urls"]["direct"].split("ll_ref_id=")[1]
+    path = "/referrals/referee_incentive"
+
+    async def claim(ip_address: str) -> str:
+        anonymous = {"referral_id": referral_id, "ip_address": ip_address, "user_agent": None}
+        response = await call(client, tenant, "POST", path, channel=None, json=anonymous)
+        assert response.status_code == 200, response.text
+        code: str = response.json()["incentive"]["code"]
+        return code
+
+    first = await claim("203.0.113.9")
+    assert await claim("203.0.113.9") == first  # a retry or reload: the same code
+    assert await claim("198.51.100.7") != first  # another shopper: their own code
+
+
 async def test_a_bad_referral_id_or_self_referral_is_refused(
     client: httpx.AsyncClient, db: AsyncEngine
 ) -> None:

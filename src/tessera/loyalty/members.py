@@ -220,7 +220,8 @@ async def claim_referee_incentive(
     user_agent: str | None,
     now: datetime,
 ) -> str:
-    """The voucher code a referred friend gets; the same friend asking again gets the same."""
+    """The voucher code a referred friend gets; the same friend (the same email, or without
+    one the same IP address) asking again gets the same."""
     if program.document.referee_incentive is None or not any(
         rule.kind == "referral" and rule.enabled for rule in program.document.rules
     ):
@@ -230,8 +231,11 @@ async def claim_referee_incentive(
         raise Conflict("invalid_referral_id", f"No referral with ID `{referral_id}`")
     if referrer.state != "enrolled":
         raise Conflict("invalid_referral_id", "The referring customer is not a member")
-    key = email_key(referee_email) if referee_email else ""
-    if key and key == email_key(referrer.email):
+    # The idempotency key: the friend's email, or without one the shopper's IP address. One
+    # key per referrer would hand every anonymous friend the same code (and the first to use
+    # it would spend it for all); a code per call would mint a new one on every retry or reload.
+    key = email_key(referee_email) if referee_email else f"ip:{ip_address.strip().lower()[:64]}"
+    if referee_email and key == email_key(referrer.email):
         raise Conflict("invalid_referee", "A customer cannot refer themselves")
     existing = await conn.scalar(
         sa.select(referee_incentives.c.code).where(

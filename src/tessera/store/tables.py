@@ -309,8 +309,8 @@ referee_incentives = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
     sa.Column("referrer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
-    # The referee's email, lowercased, or "" when none was given: the idempotency key with the
-    # referrer (the same friend asking twice gets the same code).
+    # The referee's email, lowercased, or "ip:<address>" when none was given: the idempotency
+    # key with the referrer (the same friend asking twice gets the same code).
     sa.Column("referee_key", sa.String(320), nullable=False),
     sa.Column("code", sa.String(40), nullable=False, unique=True),
     sa.Column("ip_address", sa.String(64), nullable=False),
