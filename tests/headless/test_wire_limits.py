@@ -140,3 +140,11 @@ async def test_a_site_id_of_non_ascii_digits_is_a_400(
     assert response.status_code == 400, response.text
     assert response.json()["error"]["details"] == {"site_id": "must be a number"}
     assert_matches_contract(CONTRACT, "get", template_of(url), 400, response.json())
+
+
+async def test_a_site_id_beyond_int32_is_a_404(client: httpx.AsyncClient, db: AsyncEngine) -> None:
+    tenant = await demo_tenant(db)
+    url = f"{PREFIX}/{2**64}/configuration"
+    response = await client.get(url, params={"channel": "web"}, headers=tenant.auth)
+    assert response.status_code == 404, response.text
+    assert_matches_contract(CONTRACT, "get", template_of(url), 404, response.json())
