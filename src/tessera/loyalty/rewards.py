@@ -22,6 +22,8 @@ from tessera.loyalty import ledger
 from tessera.loyalty.program import LoyaltyProgram, Variant, variant_of, window_start
 from tessera.loyalty.rules import member_tier_id, require_member
 from tessera.programs.configuration import (
+    ActiveSubscriptionDiscountVoucherReward,
+    ActiveSubscriptionProductReward,
     CartDiscountVoucherReward,
     CartVariableDiscountVoucherReward,
     CollectionDiscountVoucherReward,
@@ -159,7 +161,9 @@ def priced_in(reward: Reward, currency: str) -> bool:
     return True
 
 
-def stock_left(reward: ProductCartReward, variant_id: str, claimed: int) -> int | None:
+def stock_left(
+    reward: ProductCartReward | ActiveSubscriptionProductReward, variant_id: str, claimed: int
+) -> int | None:
     for variant in reward.product.variants:
         if variant.id == variant_id:
             return None if variant.inventory_count is None else variant.inventory_count - claimed
@@ -196,27 +200,36 @@ async def variant_claims(
 
 
 def _details(
-    reward: Reward, currency: str, language: str, variant_id: str | None
+    reward: Reward,
+    currency: str,
+    language: str,
+    variant_id: str | None,
+    shipping_address_id: int | None = None,
 ) -> dict[str, Any]:
     """What the claim is worth, frozen now so a later program change cannot alter it."""
     details: dict[str, Any] = {"language": language}
-    if isinstance(reward, CartDiscountVoucherReward | CollectionDiscountVoucherReward):
+    if isinstance(
+        reward,
+        CartDiscountVoucherReward
+        | CollectionDiscountVoucherReward
+        | ActiveSubscriptionDiscountVoucherReward,
+    ):
         amount = (
             money_in(reward.discount, currency)
             if reward.discount_type == "fixed"
             else float(reward.discount if not isinstance(reward.discount, dict) else 0)
         )
-        details.update(
-            discount_type=reward.discount_type,
-            discount=amount,
-            minimum_spend=money_in(reward.minimum_spend, currency),
-        )
+        details.update(discount_type=reward.discount_type, discount=amount)
+        if isinstance(reward, ActiveSubscriptionDiscountVoucherReward):
+            details["recurring_cycle_limit"] = reward.recurring_cycle_limit
+        else:
+            details["minimum_spend"] = money_in(reward.minimum_spend, currency)
         if isinstance(reward, CartDiscountVoucherReward):
             details.update(
                 applies_to_order_type=reward.applies_to_order_type,
                 recurring_cycle_limit=reward.recurring_cycle_limit,
             )
-        else:
+        elif isinstance(reward, CollectionDiscountVoucherReward):
             details["collection"] = {
                 "id": reward.collection.id,
                 "title": localized(reward.collection.title, language) or None,
@@ -235,7 +248,7 @@ def _details(
             },
             percentage=reward.percentage,
         )
-    elif isinstance(reward, ProductCartReward):
+    elif isinstance(reward, ProductCartReward | ActiveSubscriptionProductReward):
         chosen = next(v for v in reward.product.variants if v.id == variant_id)
         details.update(
             variant_id=variant_id,
@@ -251,9 +264,16 @@ def _details(
                     "inventory_count": chosen.inventory_count,
                 },
             },
-            minimum_cart_total=money_in(reward.cart_requirements.minimum_cart_total, currency),
-            minimum_line_item_count=reward.cart_requirements.minimum_line_item_count,
         )
+        if isinstance(reward, ProductCartReward):
+            details.update(
+                minimum_cart_total=money_in(reward.cart_requirements.minimum_cart_total, currency),
+                minimum_line_item_count=reward.cart_requirements.minimum_line_item_count,
+            )
+        else:
+            # No subscription platform to ask: the request's ReCharge address (None: the
+            # next recurring order), kept for the integrator who adds the product.
+            details["shipping_address_id"] = shipping_address_id
     elif isinstance(reward, CustomReward):
         details.update(
             fulfillment=reward.fulfillment,
@@ -278,6 +298,7 @@ async def redeem(
     now: datetime,
     variant_id: str | None = None,
     cart_id: str | None = None,
+    shipping_address_id: int | None = None,
 ) -> Claim:
     """Spend points on ``reward``; raise Conflict with the contract's code when it cannot be."""
     require_member(customer)
@@ -294,14 +315,15 @@ async def redeem(
         since = window_start(reward.limit.interval, now)
         if await _claims_count(conn, customer.id, reward.id, since) >= reward.limit.count:
             raise Conflict("reward_limit_reached", f"Reward {reward.id} has reached its limit")
-    if isinstance(reward, ProductCartReward):
-        assert variant_id is not None and cart_id is not None
-        if not any(v.id == variant_id for v in reward.product.variants):
+    if isinstance(reward, ProductCartReward | ActiveSubscriptionProductReward):
+        if variant_id is None or not any(v.id == variant_id for v in reward.product.variants):
             raise Conflict("invalid_variant_id", f"Variant {variant_id} is not in this reward")
         claimed = await variant_claims(conn, program.id, reward.id, variant_id)
         left = stock_left(reward, variant_id, claimed)
         if left is not None and left <= 0:
             raise Conflict("reward_out_of_stock", "This product variant is out of stock")
+    if isinstance(reward, ProductCartReward):
+        assert cart_id is not None
         if reward.max_redemptions_per_cart is not None:
             in_cart = await conn.scalar(
                 sa.select(sa.func.count()).where(
@@ -324,7 +346,11 @@ async def redeem(
         expires_at = now + timedelta(minutes=reward.cart_hold_minutes)
     elif reward.expires_after_days is not None:
         expires_at = now + timedelta(days=reward.expires_after_days)
-    needs_code = not (isinstance(reward, CustomReward) and reward.fulfillment != "voucher")
+    # A subscription product is added by the integrator, identified by the claim's id.
+    needs_code = not (
+        (isinstance(reward, CustomReward) and reward.fulfillment != "voucher")
+        or isinstance(reward, ActiveSubscriptionProductReward)
+    )
     code = new_code(_PREFIX.get(reward.kind, "TSR")) if needs_code else None
     result = await conn.execute(
         claimed_rewards.insert()
@@ -338,7 +364,7 @@ async def redeem(
             points_cost=variant.points,
             code=code,
             currency=currency.lower(),
-            details=_details(reward, currency, language, variant_id),
+            details=_details(reward, currency, language, variant_id, shipping_address_id),
             channel=channel,
             cart_id=cart_id,
             claimed_at=now,

@@ -285,6 +285,30 @@ class ProductCartReward(RewardSpec, tag="product_cart", kw_only=True, frozen=Tru
     kind: ClassVar[str] = "product_cart"
 
 
+class ActiveSubscriptionDiscountVoucherReward(
+    RewardSpec, tag="active_subscription_discount_voucher", kw_only=True, frozen=True
+):
+    """A voucher code for upcoming orders of a subscription the member already has.
+    ``discount`` is money for ``discount_type: fixed``, a percentage (0-100) otherwise;
+    ``recurring_cycle_limit`` left out: every recurring order. Tessera has no subscription
+    platform: the integrator applies the claim's code to the subscription."""
+
+    discount: Money
+    discount_type: Literal["fixed", "percentage"] = "fixed"
+    recurring_cycle_limit: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    kind: ClassVar[str] = "active_subscription_discount_voucher"
+
+
+class ActiveSubscriptionProductReward(
+    RewardSpec, tag="active_subscription_product", kw_only=True, frozen=True
+):
+    """A free product (the variant the shopper picks) for the next order of a subscription the
+    member already has; the integrator adds it on their subscription platform."""
+
+    product: Product
+    kind: ClassVar[str] = "active_subscription_product"
+
+
 class CustomReward(RewardSpec, tag="custom", kw_only=True, frozen=True):
     fulfillment: Literal["manual", "webhook", "voucher"] = "manual"
     fulfillment_webhook_url: str | None = None
@@ -301,6 +325,8 @@ Reward = (
     | CollectionDiscountVoucherReward
     | ProductCartReward
     | CustomReward
+    | ActiveSubscriptionDiscountVoucherReward
+    | ActiveSubscriptionProductReward
 )
 
 # --- tiers -------------------------------------------------------------------------------------
@@ -568,7 +594,10 @@ def _semantic_errors(document: ProgramDocument) -> dict[str, str]:
             and _any_amount(getattr(reward, "discount", 0)) > 100
         ):
             details[f"{where}.discount"] = "a percentage must be at most 100"
-        if isinstance(reward, ProductCartReward) and not reward.product.variants:
+        if (
+            isinstance(reward, ProductCartReward | ActiveSubscriptionProductReward)
+            and not reward.product.variants
+        ):
             details[f"{where}.product.variants"] = "needs at least one variant"
     incentive = document.referee_incentive
     if incentive is not None:

@@ -12,6 +12,8 @@ from tessera.loyalty.money import money, percentage
 from tessera.loyalty.program import LoyaltyProgram, Variant, rule_limit, variant_of
 from tessera.loyalty.rewards import priced_in
 from tessera.programs.configuration import (
+    ActiveSubscriptionDiscountVoucherReward,
+    ActiveSubscriptionProductReward,
     CalendarMembership,
     CartDiscountVoucherReward,
     CartVariableDiscountVoucherReward,
@@ -169,9 +171,15 @@ def reward_properties(reward: Reward, view: View) -> dict[str, Any]:
             "discount": discount_value(reward.discount_type, reward.discount, view),
             "minimum_spend": view.money(reward.minimum_spend),
         }
-    if isinstance(reward, ProductCartReward):
-        product = reward.product
+    if isinstance(reward, ActiveSubscriptionDiscountVoucherReward):
         return {
+            "discount_type": reward.discount_type,
+            "discount": discount_value(reward.discount_type, reward.discount, view),
+            "recurring_cycle_limit": reward.recurring_cycle_limit,
+        }
+    if isinstance(reward, ProductCartReward | ActiveSubscriptionProductReward):
+        product = reward.product
+        shown: dict[str, Any] = {
             "product": {
                 "id": product.id,
                 "handle": product.handle,
@@ -188,12 +196,14 @@ def reward_properties(reward: Reward, view: View) -> dict[str, Any]:
                     for index, variant in enumerate(product.variants)
                 ],
             },
-            "max_redemptions_per_cart": reward.max_redemptions_per_cart,
-            "cart_requirements": {
+        }
+        if isinstance(reward, ProductCartReward):
+            shown["max_redemptions_per_cart"] = reward.max_redemptions_per_cart
+            shown["cart_requirements"] = {
                 "minimum_cart_total": view.money(reward.cart_requirements.minimum_cart_total),
                 "minimum_line_item_count": reward.cart_requirements.minimum_line_item_count,
-            },
-        }
+            }
+        return shown
     assert isinstance(reward, CustomReward)
     if reward.fulfillment == "voucher":
         return {"fulfillment_type": "voucher"}

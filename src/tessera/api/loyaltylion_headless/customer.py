@@ -25,6 +25,7 @@ from tessera.loyalty.rules import RuleOutcome
 from tessera.loyalty.snapshot import MemberSnapshot
 from tessera.loyalty.tiers import TierStanding
 from tessera.programs.configuration import (
+    ActiveSubscriptionProductReward,
     CartVariableDiscountVoucherReward,
     Limit,
     ProductCartReward,
@@ -200,6 +201,27 @@ def redeemable(claim: Claim, view: View, cart: carts.Cart | None) -> dict[str, A
                 minimum_spend=amount(d.get("minimum_spend")),
                 **dates,
             )
+        case "active_subscription_discount_voucher":
+            out.update(
+                code=claim.code or "",
+                discount_type=d.get("discount_type", "fixed"),
+                discount=discount(),
+                recurring_cycle_limit=d.get("recurring_cycle_limit"),
+            )
+        case "active_subscription_product":
+            # Tessera has no subscription platform (docs/headless.md, "subscription
+            # rewards"): address_id is the request's ReCharge address (0: none given, the
+            # next recurring order), onetime_id 0 and an empty schedule as nothing was created.
+            out.update(
+                product=d["product"],
+                quantity=1,
+                subscription_details={
+                    "kind": "recharge",
+                    "address_id": d.get("shipping_address_id") or 0,
+                    "onetime_id": 0,
+                    "next_subscription_scheduled_at": "",
+                },
+            )
         case "product_cart":
             out.update(
                 product=d["product"],
@@ -279,6 +301,13 @@ def can_redeem(
         return {"state": "claim_limit_reached"}
     if isinstance(reward, CartVariableDiscountVoucherReward):
         return {"state": "unknown"}  # decided at checkout, against the order
+    if isinstance(reward, ActiveSubscriptionProductReward) and not any(
+        (left := stock_left(reward, v.id, snapshot.variant_claims.get((reward.id, v.id), 0)))
+        is None
+        or left > 0
+        for v in reward.product.variants
+    ):
+        return {"state": "out_of_stock"}
     if isinstance(reward, ProductCartReward):
         stocked = [
             v

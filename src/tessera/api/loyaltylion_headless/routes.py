@@ -281,6 +281,7 @@ async def redeem_reward(
     *,
     variant_id: str | None = None,
     cart_id: str | None = None,
+    shipping_address_id: int | None = None,
     fulfil: bool = False,
 ) -> tuple[LoyaltyProgram, rewards.Claim, dict[str, Any]]:
     view = call.view
@@ -301,6 +302,7 @@ async def redeem_reward(
             now=now,
             variant_id=variant_id,
             cart_id=cart_id,
+            shipping_address_id=shipping_address_id,
         )
         if fulfil:
             claim = await rewards.mark_used(conn, program, claim, now)
@@ -336,10 +338,17 @@ async def redeem_active_subscription_product(call: Call) -> Response:
         "RewardsRedeemActiveSubscriptionProductRequestBody",
         schemas.RedeemSubscriptionProductIn,
     )
-    await redeem_reward(
-        call, "active_subscription_product", body.reward_id, body.customer_merchant_id
+    _, claim, customer = await redeem_reward(
+        call,
+        "active_subscription_product",
+        body.reward_id,
+        body.customer_merchant_id,
+        variant_id=body.variant_id,
+        shipping_address_id=None if body.shipping_address is None else body.shipping_address.id,
     )
-    raise AssertionError("unreachable: no program can configure subscription rewards")
+    return json_response(
+        {"claimed_reward": claimed_reward(claim, call.view, utcnow()), "customer": customer}, 201
+    )
 
 
 @headless_endpoint(scope=WRITE)
