@@ -353,6 +353,25 @@ async def test_a_variable_cost_reward_is_shown_without_a_redeem_button(
     assert await balance(db, tenant, "var-1") == 800
 
 
+async def test_a_subscription_product_is_shown_without_a_redeem_button(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    from tessera.demo.setup import demo_document_data
+
+    demo = demo_document_data()
+    assert isinstance(demo, dict)
+    product = next(r for r in demo["rewards"] if r["kind"] == "active_subscription_product")
+    rewards = [*TIERED_PROGRAM["rewards"], {**product, "id": 5}]  # type: ignore[misc]
+    tenant = await make_tenant(db, program={**TIERED_PROGRAM, "rewards": rewards})
+    await make_customer(db, tenant, "sub-1", points=5000)
+    page = (await open_page(client, tenant, customer=customer("sub-1"))).text
+    assert "Add this reward to your subscription in the shop." in page
+    assert 'action="/webview/page/rewards/5/redeem"' not in page
+    answer = await redeem(client, 5, csrf_of(page))
+    assert answer.headers["location"] == "/webview/page?problem=reward_not_available"
+    assert await balance(db, tenant, "sub-1") == 5000
+
+
 async def test_a_blocked_customer_sees_a_notice_and_no_redeem_buttons(
     client: httpx.AsyncClient, db: AsyncEngine
 ) -> None:

@@ -25,6 +25,7 @@ from tessera.loyalty.members import enrol
 from tessera.loyalty.program import LoyaltyProgram, load_program, variant_of, window_start
 from tessera.loyalty.snapshot import MemberSnapshot, member_snapshot
 from tessera.programs.configuration import (
+    ActiveSubscriptionProductReward,
     CartVariableDiscountVoucherReward,
     ProductCartReward,
     Reward,
@@ -54,7 +55,7 @@ class EarnRule:
 
 
 # Why a reward shown on a member's page has no Redeem button (None: it has one).
-RewardBlock = str  # "insufficient_points" | "limit_reached" | "at_checkout" | "in_cart"
+RewardBlock = str  # "insufficient_points" | "limit_reached" | "at_checkout" | "in_cart" | ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,11 +192,14 @@ async def _join_on_first_use(
 
 def _shown_on_page(reward: Reward) -> RewardBlock | None:
     """Kinds the page shows without a Redeem button: a variable discount is spent at checkout
-    (the engine refuses to redeem it), a product_cart reward needs the shopper's cart."""
+    (the engine refuses to redeem it), a product_cart reward needs the shopper's cart, and a
+    subscription product needs a variant of the shopper's subscription."""
     if isinstance(reward, CartVariableDiscountVoucherReward):
         return "at_checkout"
     if isinstance(reward, ProductCartReward):
         return "in_cart"
+    if isinstance(reward, ActiveSubscriptionProductReward):
+        return "in_subscription"
     return None
 
 
