@@ -25,7 +25,7 @@ from tessera.programs.sites import create_program
 from tessera.store.engine import create_engine
 from tests.conftest import LiveServer, _create_database, run_async
 from tests.services import PostgresServer, free_port, wait_for_port
-from tests.stripe.schema import assert_stripe_schema
+from tests.stripe.schema import ValidatingClient, assert_stripe_schema
 
 
 def http(method: str, url: str, **options: Any) -> httpx.Response:
@@ -35,7 +35,13 @@ def http(method: str, url: str, **options: Any) -> httpx.Response:
 
 
 def sdk(key: str, url: str, **options: Any) -> stripe.StripeClient:
-    return stripe.StripeClient(key, base_addresses={"api": url}, max_network_retries=0, **options)
+    return stripe.StripeClient(
+        key,
+        base_addresses={"api": url},
+        max_network_retries=0,
+        http_client=ValidatingClient(),
+        **options,
+    )
 
 
 def body(obj: Any) -> Any:

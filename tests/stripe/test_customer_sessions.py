@@ -149,12 +149,25 @@ async def test_expands_the_customer_when_asked(world: StripeWorld) -> None:
     assert_stripe_schema("customer", data["customer"])
 
 
-async def test_accepts_a_customer_account(world: StripeWorld) -> None:
+async def test_accepts_a_customer_account_beside_the_customer(world: StripeWorld) -> None:
     session = create(
-        world, customer_account="acct_1Example", components={"buy_button": {"enabled": True}}
+        world,
+        customer=customer_id(world),
+        customer_account="acct_1Example",
+        components={"buy_button": {"enabled": True}},
     )
     data = body(session)
     assert data["customer_account"] == "acct_1Example"
+
+
+async def test_a_customer_account_alone_is_parameter_missing_on_customer(
+    world: StripeWorld,
+) -> None:
+    error = invalid(
+        world, customer_account="acct_1Example", components={"buy_button": {"enabled": True}}
+    )
+    assert error.code == "parameter_missing"
+    assert error.param == "customer"
 
 
 async def test_an_unknown_customer_is_resource_missing_on_customer(world: StripeWorld) -> None:

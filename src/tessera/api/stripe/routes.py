@@ -106,10 +106,13 @@ async def list_customers(call: Call) -> Any:
     expandable=frozenset({"customer"}),
 )
 async def create_customer_session(call: Call) -> Any:
-    if "customer" not in call.params and "customer_account" not in call.params:
+    if "customer" not in call.params:
+        # The contract's customer_session always names its customer, and Tessera has no
+        # Accounts: a session needs a customer; customer_account is accepted beside it.
         raise ParamError(
             "parameter_missing",
-            "Missing required param: customer (or customer_account).",
+            "Missing required param: customer. Tessera has no Accounts: a customer session "
+            "needs a customer (customer_account is accepted beside it).",
             "customer",
         )
     issued = await customer_sessions.create_customer_session(
