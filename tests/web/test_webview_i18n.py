@@ -9,7 +9,9 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from tessera.web.i18n import LANGUAGES, format_money, format_points, negotiate, translations
+from tessera.loyalty.money import format_money
+from tessera.loyalty.money import number as format_points
+from tessera.web.i18n import LANGUAGES, negotiate, translations
 from tessera.web.theme import DARK, LIGHT, contrast, hex_colour, page_colours, readable_on
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "tessera" / "web"

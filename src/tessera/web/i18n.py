@@ -7,7 +7,6 @@ and cached for the life of the process.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from io import BytesIO
@@ -17,7 +16,6 @@ from babel import Locale, UnknownLocaleError
 from babel.core import negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
 # Catalogs shipped in web/locales; English is the source language of the templates.
@@ -73,22 +71,6 @@ def negotiate(accept_language: str | None) -> str:
     tags = [tag for _, tag in sorted(preferred)]
     with_bases = [t for tag in tags for t in (tag, tag.split("_", 1)[0])]
     return negotiate_locale(with_bases, LANGUAGES) or SOURCE_LANGUAGE
-
-
-def format_points(points: int, language: str) -> str:
-    return format_decimal(points, locale=babel_locale(language))
-
-
-def format_money(amount: float | Decimal, currency: str, language: str) -> str:
-    """``$1`` / ``1 €`` for whole amounts (how shops write "per $1"), ``$2.50`` otherwise."""
-    locale = babel_locale(language)
-    value = Decimal(str(amount))
-    if value == value.to_integral_value():
-        pattern = locale.currency_formats["standard"].pattern.replace(".00", "")
-        return format_currency(
-            value, currency.upper(), pattern, locale=locale, currency_digits=False
-        )
-    return format_currency(value, currency.upper(), locale=locale)
 
 
 TEMPLATES = jinja2.PackageLoader("tessera.web", "templates")

@@ -30,6 +30,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tessera.kit.errors import Conflict, Expired, NotFound
+from tessera.loyalty.money import format_money
+from tessera.loyalty.money import number as format_points
 from tessera.loyalty.transactions import write_transaction
 from tessera.sessions.loyalty_page import (
     LoyaltyPage,
@@ -42,8 +44,6 @@ from tessera.state import Tessera
 from tessera.web.i18n import (
     babel_locale,
     environment,
-    format_money,
-    format_points,
     negotiate,
     translations,
 )
