@@ -8,9 +8,7 @@ answer, errors included.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -27,10 +25,6 @@ DEPRECATION_HEADERS = {
 }
 
 Handler = Callable[[Request, Tessera, Principal], Awaitable[Response]]
-
-
-def json_response(payload: Any, status: int = 200) -> Response:
-    return Response(msgspec.json.encode(payload), status, media_type="application/json")
 
 
 def admin_endpoint(

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from tessera.api.body import read_json_body
 from tessera.api.contract import schema_errors
+from tessera.api.responses import json_response
 from tessera.auth.principal import Principal
 from tessera.kit.clock import iso_z
 from tessera.kit.errors import Invalid
@@ -19,7 +20,7 @@ from tessera.sessions.webview import WebviewCustomer, prepare_webview_session
 from tessera.state import Tessera
 from tessera.store.tables import webview_sessions
 
-from .endpoint import admin_endpoint, json_response, path_int
+from .endpoint import admin_endpoint, path_int
 from .schemas import (
     CHANNEL_PATTERN,
     CreateWebviewSessionIn,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
 from starlette.requests import Request
@@ -42,10 +42,6 @@ class Call:
 
 Handler = Callable[[Call], Awaitable[Response]]
 T = TypeVar("T")
-
-
-def json_response(payload: Any, status: int = 200) -> Response:
-    return Response(msgspec.json.encode(payload), status, media_type="application/json")
 
 
 _SITE_ID = re.compile(r"^[0-9]+$")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tessera.api.responses import json_response
 from tessera.customers.service import Customer, find_customer, find_customer_by_id
 from tessera.kit.clock import utcnow
 from tessera.kit.errors import Conflict, Invalid, NotFound
@@ -31,7 +32,7 @@ from .customer import (
     enrolled_customer,
     rule_outcome_action,
 )
-from .endpoint import Call, decode_body, headless_endpoint, json_response
+from .endpoint import Call, decode_body, headless_endpoint
 
 MAX_CART_AMOUNT = 10**12
 READ = "read_customers"

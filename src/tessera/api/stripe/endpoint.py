@@ -154,10 +154,6 @@ def transaction(engine: AsyncEngine, writes: bool) -> AbstractAsyncContextManage
     return write_transaction(engine) if writes else engine.connect()
 
 
-def json_response(payload: Any, status: int = 200) -> Response:
-    return Response(msgspec.json.encode(payload), status, media_type="application/json")
-
-
 def stripe_endpoint(
     schema: dict[str, Any] | Callable[[], dict[str, Any]],
     *,
