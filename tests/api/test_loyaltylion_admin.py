@@ -316,10 +316,14 @@ async def test_a_channel_with_a_trailing_newline_breaks_the_pattern(
     }
 
 
-async def test_a_non_numeric_site_id_is_a_400(client: httpx.AsyncClient, db: AsyncEngine) -> None:
+# "1_0" and "+1" are numbers to Python's int(), not to a URL.
+@pytest.mark.parametrize("site_id", ["abc", "1_0", "+1", "%C2%B2"])
+async def test_a_non_numeric_site_id_is_a_400(
+    client: httpx.AsyncClient, db: AsyncEngine, site_id: str
+) -> None:
     tenant = await make_tenant(db)
     response = await client.post(
-        "/v2/sites/abc/webviews/sessions", json={"channel": "app"}, headers=tenant.auth
+        f"/v2/sites/{site_id}/webviews/sessions", json={"channel": "app"}, headers=tenant.auth
     )
     assert response.status_code == 400
     assert response.json()["error"]["details"] == {"site_id": "must be a number"}

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.auth.principal import Principal, parse_authorization
-from tessera.kit.errors import DomainError, Invalid
+from tessera.kit.errors import DomainError
 from tessera.state import Tessera
 
 from .errors import render
@@ -62,11 +62,3 @@ def admin_endpoint(
         return endpoint
 
     return wrap
-
-
-def path_int(request: Request, name: str) -> int:
-    raw = request.path_params[name]
-    try:
-        return int(raw)
-    except ValueError:
-        raise Invalid(f"Invalid {name}", {name: "must be a number"}) from None

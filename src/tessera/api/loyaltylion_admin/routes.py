@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from tessera.api.body import read_json_body
 from tessera.api.contract import schema_errors
+from tessera.api.paths import path_number
 from tessera.api.responses import json_response
 from tessera.auth.principal import Principal
 from tessera.kit.clock import iso_z
@@ -20,7 +21,7 @@ from tessera.sessions.webview import WebviewCustomer, prepare_webview_session
 from tessera.state import Tessera
 from tessera.store.tables import webview_sessions
 
-from .endpoint import admin_endpoint, path_int
+from .endpoint import admin_endpoint
 from .schemas import (
     CHANNEL_PATTERN,
     CreateWebviewSessionIn,
@@ -85,7 +86,7 @@ def check_storable(channel: str, customer: WebviewCustomer | None) -> None:
 async def create_webview_session(
     request: Request, tessera: Tessera, principal: Principal
 ) -> Response:
-    site = await tessera.site_for(principal, path_int(request, "site_id"))
+    site = await tessera.site_for(principal, path_number(request, "site_id"))
     body = decode_webview_request(await read_json_body(request, tessera.settings.max_body_bytes))
     customer = (
         None

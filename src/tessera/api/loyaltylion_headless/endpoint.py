@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from tessera.api.body import read_json_body
 from tessera.api.contract import schema_errors
+from tessera.api.paths import path_number
 from tessera.auth.principal import Principal, parse_authorization
 from tessera.kit.errors import DomainError, Invalid
 from tessera.programs.sites import Site
@@ -44,17 +45,7 @@ Handler = Callable[[Call], Awaitable[Response]]
 T = TypeVar("T")
 
 
-_SITE_ID = re.compile(r"^[0-9]+$")
 MAX_MERCHANT_ID = 255  # customers.merchant_id is a String(255)
-
-
-def _site_id(request: Request) -> int:
-    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses. A number no
-    # site could have (0, beyond int32) is a 404 from Tessera.site_for, as in every dialect.
-    raw = request.path_params["site_id"]
-    if not _SITE_ID.match(raw):
-        raise Invalid("Invalid request", {"site_id": "must be a number"})
-    return int(raw)
 
 
 def check_path(request: Request) -> None:
@@ -126,7 +117,7 @@ def headless_endpoint(
                     limit, "headless", principal.limiter_id, headers=headers
                 )
                 principal.require_scope(scope)
-                site = await tessera.site_for(principal, _site_id(request))
+                site = await tessera.site_for(principal, path_number(request, "site_id"))
                 view = read_view(request, site, channel_required=channel_required)
                 check_path(request)
                 response = await handler(Call(request, tessera, principal, site, view))
