@@ -136,22 +136,16 @@ async def create_customer_session(
     program_id: int,
     livemode: bool,
     *,
-    customer_id: str | None,
+    customer_id: str,
     customer_account: str | None,
     components: dict[str, Any],
 ) -> IssuedCustomerSession:
-    if customer_id is None and customer_account is None:
-        raise MissingReference(
-            "customer", "customer", "You must provide either customer or customer_account."
-        )
+    """A session for an existing customer of this mode; ``customer_account`` is only recorded
+    (Tessera has no Accounts, and the contract's customer_session always names a customer)."""
     filled = fill_components(components)
     if not any(component["enabled"] for component in filled.values()):
         raise Invalid("At least 1 component must be enabled.", {"components": "none_enabled"})
-    customer = (
-        None
-        if customer_id is None
-        else await get_live_customer_field(conn, program_id, livemode, customer_id)
-    )
+    customer = await get_live_customer_field(conn, program_id, livemode, customer_id)
     secret = new_secret(SECRET_PREFIX, SECRET_BYTES)
     # Whole seconds: the wire shows unix times, and created + 30 minutes must be exact there.
     now = utcnow().replace(microsecond=0)
@@ -162,7 +156,7 @@ async def create_customer_session(
                 secret_hash=hash_secret(secret),
                 program_id=program_id,
                 livemode=livemode,
-                customer_id=None if customer is None else customer.id,
+                customer_id=customer.id,
                 customer_account=customer_account,
                 components=filled,
                 created_at=now,

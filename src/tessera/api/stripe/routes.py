@@ -119,7 +119,7 @@ async def create_customer_session(call: Call) -> Any:
         call.conn,
         call.program_id,
         call.livemode,
-        customer_id=call.params.get("customer"),
+        customer_id=call.params["customer"],
         customer_account=call.params.get("customer_account"),
         components=call.params["components"],
     )
