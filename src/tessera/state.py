@@ -17,8 +17,7 @@ from tessera.programs.sites import Site, find_site_by_token, get_site
 from tessera.ratelimit import RateLimiter
 from tessera.store.engine import create_engine
 from tessera.store.group_commit import GroupCommit
-
-MAX_ID = 2**31 - 1
+from tessera.store.tables import MAX_ID
 
 
 @dataclass

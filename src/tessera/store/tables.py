@@ -20,6 +20,8 @@ metadata = sa.MetaData(
 )
 
 Timestamp = sa.DateTime(timezone=True)
+# The largest id an Integer column holds on every backend (int32 on PostgreSQL).
+MAX_ID = 2**31 - 1
 
 programs = sa.Table(
     "programs",

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tessera.api.body import read_json_body
-from tessera.api.contract import schema_errors
+from tessera.api.contract import decode_against_contract
 from tessera.api.paths import path_number
 from tessera.api.responses import json_response
 from tessera.auth.principal import Principal
@@ -35,19 +35,13 @@ from .schemas import (
 
 
 def decode_webview_request(body: bytes) -> CreateWebviewSessionIn:
-    try:
-        return msgspec.json.decode(body, type=CreateWebviewSessionIn)
-    except msgspec.DecodeError:
-        pass
-    # The slow path, only for bad input: say everything that is wrong, field by field.
-    try:
-        data = msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        raise Invalid("The request body is not valid JSON") from None
-    details = schema_errors("admin-v2", "SitesCreateWebviewSessionRequestBody", data)
-    if "body" in details:
-        raise Invalid("The request body must be a JSON object")
-    raise Invalid("The request body is invalid", details or {"body": "is invalid"})
+    return decode_against_contract(
+        body,
+        CreateWebviewSessionIn,
+        "admin-v2",
+        "SitesCreateWebviewSessionRequestBody",
+        "The request body is invalid",
+    )
 
 
 CHANNEL_WHOLE = re.compile(r"[-a-zA-Z0-9_.]+")

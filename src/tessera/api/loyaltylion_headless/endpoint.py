@@ -12,12 +12,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.api.body import read_json_body
-from tessera.api.contract import schema_errors
+from tessera.api.contract import decode_against_contract
 from tessera.api.paths import path_number
 from tessera.auth.principal import Principal, parse_authorization
 from tessera.kit.errors import DomainError, Invalid
@@ -133,43 +132,6 @@ def headless_endpoint(
 
 
 async def decode_body(call: Call, schema: str, kind: type[T]) -> T:
-    """The JSON body as ``kind``; on failure, every bad field named from the contract schema."""
+    """The JSON body as ``kind``; on failure, every bad field named (see the contract module)."""
     body = await read_json_body(call.request, call.tessera.settings.max_body_bytes)
-    try:
-        return msgspec.json.decode(body or b"null", type=kind)
-    except msgspec.ValidationError as exc:
-        wire_error = str(exc)
-    except msgspec.DecodeError:
-        wire_error = ""
-    try:
-        data = msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        raise Invalid("The request body is not valid JSON") from None
-    details = schema_errors("headless-2025-06", schema, data)
-    if "body" in details:
-        raise Invalid("The request body must be a JSON object")
-    # The wire types are stricter than the contract (lengths, NUL characters, int32 ids): when
-    # the contract finds nothing wrong, msgspec's own error still names the field.
-    raise Invalid("Invalid request", details or wire_error_details(wire_error))
-
-
-_WIRE_ERROR = re.compile(r"^(?P<message>.*) - at `\$\.?(?P<path>.*)`$", re.DOTALL)
-_WIRE_MESSAGES = (
-    (re.compile(r"^Expected `str` matching regex "), "must not contain a NUL character"),
-    (re.compile(r"^Expected `str` of length <= (\d+)$"), "must be at most {0} characters"),
-    (re.compile(r"^Expected `int` (<=|>=) (-?\d+)$"), "must be {0} {1}"),
-)
-
-
-def wire_error_details(error: str) -> dict[str, str]:
-    """``{"customer.email": "must be at most 320 characters"}`` from a msgspec ValidationError."""
-    found = _WIRE_ERROR.match(error)
-    if found is None or not found["path"]:
-        return {"body": error or "is invalid"}
-    message = found["message"]
-    for pattern, text in _WIRE_MESSAGES:
-        matched = pattern.match(message)
-        if matched is not None:
-            message = text.format(*matched.groups())
-            break
-    return {found["path"]: message}
+    return decode_against_contract(body, kind, "headless-2025-06", schema, "Invalid request")

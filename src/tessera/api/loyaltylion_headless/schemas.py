@@ -15,9 +15,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from tessera.store.tables import MAX_ID
+
 # PostgreSQL text cannot hold U+0000 (SQLite can): refuse it on the wire for both.
 NO_NUL = "^[^\\x00]*$"
-MAX_ID = 2**31 - 1  # the Integer columns are int32 on PostgreSQL
 # Merchant ids, referral ids, cart ids...: the String(255) columns they are stored in or matched to.
 Text = Annotated[str, msgspec.Meta(max_length=255, pattern=NO_NUL)]
 Email = Annotated[str, msgspec.Meta(max_length=320, pattern=NO_NUL)]
