@@ -110,3 +110,60 @@ async def test_a_cancelled_caller_does_not_stop_the_others(db: AsyncEngine) -> N
     await asyncio.gather(*inserts[1:])
     await writes.close()
     assert {row["token_hash"] for row in rows[1:]} <= await stored_hashes(db)
+
+
+def inserting(row: dict[str, Any], *, then_raise: Exception | None = None) -> Any:
+    async def work(conn: Any) -> str:
+        await conn.execute(webview_sessions.insert(), row)
+        if then_raise is not None:
+            raise then_raise
+        return str(row["token_hash"])
+
+    return work
+
+
+async def test_units_of_work_share_one_transaction_and_return_their_results(
+    db: AsyncEngine,
+) -> None:
+    tenant = await make_tenant(db)
+    writes = GroupCommit(db)
+    rows = [new_row(tenant) for _ in range(20)]
+    results = await asyncio.gather(*(writes.run(inserting(row)) for row in rows))
+    assert writes.transactions == 1
+    assert results == [row["token_hash"] for row in rows]
+    assert set(results) <= await stored_hashes(db)
+
+
+async def test_a_unit_of_work_that_raises_is_undone_alone(db: AsyncEngine) -> None:
+    tenant = await make_tenant(db)
+    writes = GroupCommit(db)
+    good, refused = new_row(tenant), new_row(tenant)
+    outcomes = await asyncio.gather(
+        writes.run(inserting(good)),
+        writes.run(inserting(refused, then_raise=ValueError("refused"))),
+        return_exceptions=True,
+    )
+    assert outcomes[0] == good["token_hash"]
+    assert isinstance(outcomes[1], ValueError)
+    stored = await stored_hashes(db)
+    assert good["token_hash"] in stored and refused["token_hash"] not in stored
+    assert writes.transactions == 1
+
+
+async def test_a_database_error_in_a_unit_of_work_fails_only_that_unit(db: AsyncEngine) -> None:
+    tenant = await make_tenant(db)
+    writes = GroupCommit(db)
+    first = new_row(tenant)
+    await writes.insert(webview_sessions, first)
+    good = [new_row(tenant) for _ in range(3)]
+    duplicate = {**new_row(tenant), "token_hash": first["token_hash"]}
+    outcomes = await asyncio.gather(
+        writes.insert(webview_sessions, good[0]),
+        writes.run(inserting(duplicate)),
+        *(writes.run(inserting(row)) for row in good[1:]),
+        return_exceptions=True,
+    )
+    assert outcomes[0] is None
+    assert isinstance(outcomes[1], IntegrityError)
+    assert outcomes[2:] == [row["token_hash"] for row in good[1:]]
+    assert {row["token_hash"] for row in good} <= await stored_hashes(db)

@@ -77,7 +77,7 @@ async def find_customer(
     conn: AsyncConnection, program_id: int, merchant_id: str, *, for_update: bool = False
 ) -> Customer | None:
     """``for_update`` locks the row until the transaction ends (PostgreSQL; on SQLite the
-    transaction already holds the database's write lock, see loyalty.transactions)."""
+    transaction already holds the database's write lock, see tessera.store.transactions)."""
     query = sa.select(customers).where(
         customers.c.program_id == program_id, customers.c.merchant_id == merchant_id
     )

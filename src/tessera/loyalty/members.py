@@ -1,6 +1,6 @@
 """What happens to a member: sessions, enrolment, birthday, consent, rules and referrals.
 
-Every function here that writes runs inside ``loyalty.transactions.write_transaction`` and starts
+Every function here that writes runs inside ``store.transactions.write_transaction`` and starts
 by locking the customer (``find_customer(for_update=True)``), so the checks it makes still hold
 when it writes.
 """

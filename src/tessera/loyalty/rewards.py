@@ -1,8 +1,8 @@
 """Redemption: a member spends points on a reward and gets a claimed reward with a unique code.
 
-Callers hold the customer's lock (loyalty.transactions): the balance, limit, stock and per-cart
-checks and the writes that follow see no other redemption of the same member in between, so N
-parallel redemptions against one balance never overspend.
+Callers hold the customer's lock (tessera.store.transactions): the balance, limit, stock and
+per-cart checks and the writes that follow see no other redemption of the same member in
+between, so N parallel redemptions against one balance never overspend.
 """
 
 from __future__ import annotations

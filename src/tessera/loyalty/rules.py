@@ -1,6 +1,6 @@
 """The rule engine: a member completes a rule and earns its points, within the rule's limit.
 
-Callers hold the customer's lock (loyalty.transactions), so the limit check and the ledger
+Callers hold the customer's lock (tessera.store.transactions), so the limit check and the ledger
 write cannot interleave with a parallel completion of the same rule by the same member.
 """
 

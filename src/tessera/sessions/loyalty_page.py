@@ -149,7 +149,7 @@ class LoyaltyPage:
 async def open_loyalty_visit(conn: AsyncConnection, token: str, visit_ttl_seconds: int) -> Visit:
     """Open a WebView URL; a customer the program has never seen joins on first use.
 
-    Run it in ``loyalty.transactions.write_transaction``: a new customer is enrolled (when the
+    Run it in ``store.transactions.write_transaction``: a new customer is enrolled (when the
     program enrols automatically) and may earn join points, which takes the customer's lock.
     Raises Conflict("email_already_in_use") when a new merchant_id brings another customer's email.
     """

@@ -1,70 +1,107 @@
-"""Group commit: the inserts of many concurrent requests written in one transaction.
+"""Group commit: the writes of many concurrent requests committed in one transaction.
 
 A durable commit is the dear part of a small write: SQLite in WAL mode with ``synchronous=FULL``
 waits for an fsync (milliseconds on ordinary disks, whatever the size of the transaction), and
-PostgreSQL pays a round trip for BEGIN and one for COMMIT. So a hot path that inserts one row per
-request hands it to :class:`GroupCommit`: rows that arrive while a transaction is being committed
-are written together by the next one, and each caller resumes only once the transaction holding
-its row has committed, or with that transaction's error. Nothing waits on purpose: an idle
-server writes a lone row at once; under load a batch is simply everything that queued meanwhile.
+PostgreSQL pays a round trip for BEGIN and one for COMMIT, and a WAL flush. So a hot path hands
+its write to :class:`GroupCommit`: writes that arrive while a transaction is being committed are
+made together by the next one, and each caller resumes only once the transaction holding its
+write has committed, or with its own error. Nothing waits on purpose: an idle server writes a
+lone request at once; under load a batch is simply everything that queued meanwhile.
 
-A batch that fails is retried row by row, so one bad row fails only its own request.
+Two kinds of write share a batch:
+
+- ``insert(table, row)``: a row, inserted with the batch's other rows of that table in one
+  ``executemany``;
+- ``run(work)``: a unit of work, ``work(conn)``, that reads and writes what it likes on the
+  batch's connection and returns the caller's result. Each runs in its own savepoint, so a unit
+  that raises (a refused redemption, a conflict) is undone alone and its caller gets the error,
+  while the others commit.
+
+The batch is a write transaction (tessera.store.transactions): on SQLite it holds the write lock
+from its first statement, so units of work are serialized as if each had its own transaction;
+on PostgreSQL they take their row locks as usual. A batch that fails as a whole (its commit, or a
+database error inside a unit) is retried one write per transaction, so one bad write fails only
+its own request.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tessera.store.transactions import write_transaction
+
+T = TypeVar("T")
+Work = Callable[[AsyncConnection], Awaitable[Any]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Pending:
-    table: sa.Table
-    row: Mapping[str, Any]
-    done: asyncio.Future[None]
+    done: asyncio.Future[Any]
+    table: sa.Table | None = None
+    row: Mapping[str, Any] | None = None
+    work: Work | None = None
+    result: Any = None
+    error: BaseException | None = None
 
 
-def _settle(pending: _Pending, error: BaseException | None) -> None:
-    # The caller may have gone (a client that hung up cancels its request); its row stays written.
+def _settle(pending: _Pending) -> None:
+    # The caller may have gone (a client that hung up cancels its request); its write stays.
     if pending.done.done():
         return
-    if error is None:
-        pending.done.set_result(None)
+    if pending.error is None:
+        pending.done.set_result(pending.result)
     else:
-        pending.done.set_exception(error)
+        pending.done.set_exception(pending.error)
+
+
+class _RetryAlone(Exception):
+    """A unit of work hit a database error inside a shared batch: redo the batch one by one."""
 
 
 class GroupCommit:
-    def __init__(self, engine: AsyncEngine, max_rows: int = 500) -> None:
+    def __init__(self, engine: AsyncEngine, max_writes: int = 500) -> None:
         self.engine = engine
-        self.max_rows = max_rows
+        self.max_writes = max_writes
         self.transactions = 0  # committed or failed; for tests and metrics
         self._pending: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
 
     async def insert(self, table: sa.Table, row: Mapping[str, Any]) -> None:
         """Insert ``row``; returns once it is committed, raises if its transaction failed."""
-        pending = _Pending(table, row, asyncio.get_running_loop().create_future())
+        await self._hand_over(_Pending(self._future(), table=table, row=row))
+
+    async def run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """``work(conn)`` in a shared write transaction; its result once that has committed."""
+        result: T = await self._hand_over(_Pending(self._future(), work=work))
+        return result
+
+    async def close(self) -> None:
+        """Wait until every write handed over so far is committed."""
+        while self._writer is not None:
+            await asyncio.shield(self._writer)
+
+    @staticmethod
+    def _future() -> asyncio.Future[Any]:
+        return asyncio.get_running_loop().create_future()
+
+    async def _hand_over(self, pending: _Pending) -> Any:
         self._pending.append(pending)
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_batches())
-        await pending.done
-
-    async def close(self) -> None:
-        """Wait until every row handed over so far is written."""
-        while self._writer is not None:
-            await asyncio.shield(self._writer)
+        return await pending.done
 
     async def _write_batches(self) -> None:
         try:
             while self._pending:
-                batch = self._pending[: self.max_rows]
-                del self._pending[: self.max_rows]
+                batch = self._pending[: self.max_writes]
+                del self._pending[: self.max_writes]
                 await self._write(batch)
         finally:
             self._writer = None
@@ -74,24 +111,43 @@ class GroupCommit:
             await self._commit(batch)
         except Exception as exc:
             if len(batch) == 1:
-                _settle(batch[0], exc)
-                return
-            for pending in batch:
-                try:
-                    await self._commit([pending])
-                except Exception as row_exc:
-                    _settle(pending, row_exc)
-                else:
-                    _settle(pending, None)
-            return
+                batch[0].error = exc
+            else:
+                for pending in batch:
+                    pending.error = pending.result = None
+                    try:
+                        await self._commit([pending])
+                    except Exception as alone_exc:
+                        pending.error = alone_exc
         for pending in batch:
-            _settle(pending, None)
+            _settle(pending)
 
     async def _commit(self, batch: list[_Pending]) -> None:
-        by_table: dict[sa.Table, list[Mapping[str, Any]]] = {}
+        rows: dict[sa.Table, list[Mapping[str, Any]]] = {}
         for pending in batch:
-            by_table.setdefault(pending.table, []).append(pending.row)
+            if pending.table is not None and pending.row is not None:
+                rows.setdefault(pending.table, []).append(pending.row)
         self.transactions += 1
-        async with self.engine.begin() as conn:
-            for table, rows in by_table.items():
-                await conn.execute(table.insert(), rows)
+        async with write_transaction(self.engine) as conn:
+            for table, table_rows in rows.items():
+                await conn.execute(table.insert(), table_rows)
+            for pending in batch:
+                if pending.work is not None:
+                    await self._run_one(conn, pending, shared=len(batch) > 1)
+
+    @staticmethod
+    async def _run_one(conn: AsyncConnection, pending: _Pending, *, shared: bool) -> None:
+        assert pending.work is not None
+        savepoint = await conn.begin_nested()
+        try:
+            pending.result = await pending.work(conn)
+        except DBAPIError as exc:
+            await savepoint.rollback()
+            if shared:
+                raise _RetryAlone from exc
+            raise
+        except Exception as exc:
+            await savepoint.rollback()
+            pending.error = exc
+        else:
+            await savepoint.commit()

@@ -32,7 +32,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tessera.kit.errors import Conflict, Expired, NotFound
 from tessera.loyalty.money import format_money
 from tessera.loyalty.money import number as format_points
-from tessera.loyalty.transactions import write_transaction
 from tessera.sessions.loyalty_page import (
     LoyaltyPage,
     build_loyalty_page,
@@ -41,6 +40,7 @@ from tessera.sessions.loyalty_page import (
 )
 from tessera.sessions.webview import csrf_token, csrf_token_matches, resume_visit
 from tessera.state import Tessera
+from tessera.store.transactions import write_transaction
 from tessera.web.i18n import (
     babel_locale,
     environment,

@@ -20,8 +20,8 @@ from tessera.kit.errors import Conflict, Invalid, NotFound
 from tessera.loyalty import carts, members, rewards, rules
 from tessera.loyalty.program import LoyaltyProgram, load_program
 from tessera.loyalty.snapshot import member_snapshot
-from tessera.loyalty.transactions import write_transaction
 from tessera.programs.configuration import CustomRule, Reward, Rule
+from tessera.store.transactions import write_transaction
 
 from . import schemas
 from .configuration import View, site_configuration

@@ -25,6 +25,7 @@ from tessera.kit.errors import (
     UnsupportedMediaType,
 )
 from tessera.state import Tessera
+from tessera.store.transactions import write_transaction
 
 from . import idempotency
 from .errors import MISSING_KEY, StripeApiError, render
@@ -36,7 +37,6 @@ from .params import (
     fingerprint,
     validate,
 )
-from .writes import write_transaction
 
 # Stripe's documented default limits, per account (here: per program) and mode.
 LIVE_RATE_LIMIT = "100/second"

@@ -28,9 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tessera.kit.clock import as_utc, utcnow
 from tessera.store.conflicts import insert_ignoring_conflict
 from tessera.store.tables import stripe_idempotency
+from tessera.store.transactions import write_transaction
 
 from .errors import StripeApiError
-from .writes import write_transaction
 
 REPLAY_WINDOW = timedelta(hours=24)
 # A request still "in flight" after this long belonged to a worker that died; its key may be

@@ -1,0 +1,58 @@
+"""Write transactions: one way to open them, on both databases.
+
+- SQLite has one write lock. A transaction that will write starts with ``BEGIN IMMEDIATE`` and
+  holds the lock from its first statement: a deferred ``BEGIN`` would let two transactions both
+  read, then fail one on upgrade ("database is locked") instead of queueing it. Connections that
+  miss the lock wait in SQLite's busy handler, which sleeps between attempts and serves no one
+  in order, so within a process the transactions first queue on an asyncio lock, which hands the
+  write lock over in arrival order; only other processes are left to contend for it.
+- PostgreSQL: a plain transaction. What must not interleave (a balance check and the write that
+  spends from it) locks its rows with ``SELECT ... FOR UPDATE``; other rows' transactions run in
+  parallel.
+
+Services never commit: the request's unit of work (this, or tessera.store.group_commit) does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+_OPTION = "tessera_write_lock"
+_prepared: weakref.WeakSet[Engine] = weakref.WeakSet()
+_locks: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _begin_immediate(conn: Connection) -> None:
+    if conn.get_execution_options().get(_OPTION):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_write_lock(engine: AsyncEngine) -> asyncio.Lock:
+    sync: Engine = engine.sync_engine
+    if sync not in _prepared:
+        sa.event.listen(sync, "begin", _begin_immediate)
+        _prepared.add(sync)
+    lock = _locks.get(engine)
+    if lock is None:
+        lock = _locks[engine] = asyncio.Lock()
+    return lock
+
+
+@asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """``async with write_transaction(engine) as conn``: commit on success, roll back on error."""
+    if engine.dialect.name != "sqlite":
+        async with engine.begin() as conn:
+            yield conn
+        return
+    async with _sqlite_write_lock(engine), engine.connect() as conn:
+        await conn.execution_options(**{_OPTION: True})
+        async with conn.begin():
+            yield conn
