@@ -9,9 +9,9 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera.api.loyaltylion_admin.app import admin_server_error
 from tessera.api.loyaltylion_headless.app import headless_server_error
 from tessera.api.stripe.app import stripe_server_error
-from tessera.app import admin_server_error
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 

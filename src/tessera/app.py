@@ -2,48 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route, Router
+from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.types import Receive, Scope, Send
 
 from tessera.api.contract import CONTRACTS, contract_json
-from tessera.api.loyaltylion_admin.errors import error_body
-from tessera.api.loyaltylion_admin.routes import routes as admin_routes
+from tessera.api.loyaltylion_admin.app import admin_app
 from tessera.api.loyaltylion_headless.app import headless_app
 from tessera.api.stripe.app import stripe_app
 from tessera.config import Settings
-from tessera.kit.errors import INTERNAL_ERROR
-from tessera.logs import configure_logging
-from tessera.observability import Metrics, ObservabilityMiddleware
+from tessera.logs import LEVELS, configure_logging
+from tessera.observability import AccessLog, Metrics, ObservabilityMiddleware
 from tessera.state import Tessera
 from tessera.web import docs as api_docs
 from tessera.web.routes import routes as webview_routes
-
-
-async def admin_http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    message = "Not found" if exc.status_code == 404 else (exc.detail or "Request failed")
-    return Response(error_body(message), exc.status_code, media_type="application/json")
-
-
-async def admin_server_error(request: Request, exc: Exception) -> Response:
-    # Starlette logs and re-raises the exception; the caller still gets the v2 envelope.
-    return Response(error_body(INTERNAL_ERROR), 500, media_type="application/json")
-
-
-def admin_app() -> Starlette:
-    # A sub-application so that unknown /v2 paths and wrong methods answer in the v2 envelope.
-    return Starlette(
-        routes=admin_routes,
-        exception_handlers={HTTPException: admin_http_error, 500: admin_server_error},
-    )
 
 
 async def openapi(request: Request) -> Response:
@@ -53,24 +32,53 @@ async def openapi(request: Request) -> Response:
     return Response(contract_json(name), media_type="application/json")
 
 
-async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+class Healthz:
+    """``GET /healthz``: the process answers. A fixed answer, as cheap as an answer gets."""
+
+    BODY = b'{"status":"ok"}'
+    HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"15")]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.HEADERS})
+        await send({"type": "http.response.body", "body": self.BODY})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+class TesseraApp:
+    """The service as one ASGI app: the observability middleware around the router, nothing
+    else on every request's path (each dialect's sub-application renders its own errors)."""
+
+    def __init__(
+        self,
+        routes: Sequence[BaseRoute],
+        lifespan: Any,
+        metrics: Metrics,
+        access_log: AccessLog | None,
+    ) -> None:
+        self.router = Router(routes=list(routes), lifespan=lifespan)
+        self.metrics = metrics
+        self._app = ObservabilityMiddleware(self.router, metrics=metrics, access_log=access_log)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> TesseraApp:
     settings = settings or Settings.from_env()
     metrics = Metrics()
+    access_log = AccessLog() if LEVELS[settings.log_level] <= logging.INFO else None
 
     async def metrics_endpoint(request: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(app: object) -> AsyncIterator[dict[str, Any]]:
         tessera = Tessera.start(settings)
         try:
             yield {"tessera": tessera}
         finally:
             await tessera.close()
+            if access_log is not None:
+                access_log.flush()
 
     routes = [
         Mount("/v2", app=admin_app()),
@@ -80,15 +88,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/openapi/{name}.json", openapi),
         Route("/docs", api_docs.index),
         Route("/docs/{name}", api_docs.contract_page),
-        Route("/healthz", healthz),
+        Route("/healthz", Healthz(), methods=["GET"]),
         Route("/metrics", metrics_endpoint),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(ObservabilityMiddleware, router=Router(routes=routes), metrics=metrics)
-    return app
+    return TesseraApp(routes, lifespan, metrics, access_log)
 
 
-def create_app_from_env() -> Starlette:
+def create_app_from_env() -> TesseraApp:
     """Factory for ``uvicorn --factory`` (each worker builds its own app from the environment)."""
     settings = Settings.from_env()
     configure_logging(settings.log_level)

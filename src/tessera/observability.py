@@ -1,20 +1,33 @@
 """Prometheus metrics and a JSON access log, as one pure ASGI middleware.
 
 Paths are logged and labelled by their route template (``/webview/{token}``), never verbatim:
-a WebView URL *is* a secret.
+a WebView URL *is* a secret. The template is read after dispatch from what Starlette's routers
+left in the scope (the matched route and the mounts' root path), so routes are matched once.
+
+Both run on every request, so both are cheap: the metric series for a (method, route, status)
+are looked up once and kept, and access-log lines are encoded by msgspec and written in batches
+(at most a quarter of a second after the request, when 64 KiB have gathered, and at shutdown).
 """
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import time
-from typing import Any
+from datetime import UTC, datetime
+from typing import IO, Any
 
+import msgspec
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from starlette.routing import Match, Mount, Route, Router
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-log = structlog.get_logger("tessera.access")
+UNMATCHED = "unmatched"
+CLIENT_CLOSED = 499
+_TEXT = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21")]
+
+log = structlog.get_logger("tessera.errors")
 
 
 class Metrics:
@@ -33,59 +46,142 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
         )
+        self.client_disconnects = Counter(
+            "tessera_client_disconnects",
+            "Requests whose client hung up before the answer was sent",
+            registry=self.registry,
+        )
+        self._requests: dict[tuple[str, str, int], Any] = {}
+        self._latency: dict[str, Any] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        counter = self._requests.get((method, route, status))
+        if counter is None:
+            counter = self._requests[method, route, status] = self.requests.labels(
+                method, route, str(status)
+            )
+        counter.inc()
+        histogram = self._latency.get(route)
+        if histogram is None:
+            histogram = self._latency[route] = self.latency.labels(route)
+        histogram.observe(seconds)
+        if status == CLIENT_CLOSED:
+            self.client_disconnects.inc()
 
 
-def route_template(router: Router, scope: Scope) -> str:
-    """The matching route's path template, following mounts; ``unmatched`` when none."""
-    prefix = ""
-    routes: list[Any] = list(router.routes)
-    while True:
-        for route in routes:
-            match, child = route.matches(scope)
-            if match == Match.FULL:
-                if isinstance(route, Mount):
-                    prefix += route.path
-                    scope = {**scope, **child}
-                    routes = list(route.routes)
-                    break
-                if isinstance(route, Route):
-                    return prefix + route.path
-                return prefix + getattr(route, "path", "")
-        else:
-            return "unmatched"
+def route_template(scope: Scope) -> str:
+    """The template of the route that answered ``scope``, once routing has run."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if route is None or isinstance(route, Mount) or path is None:
+        return UNMATCHED
+    mounts = scope.get("root_path", "")[len(scope.get("app_root_path", "")) :]
+    return f"{mounts}{path}"
+
+
+class AccessLine(msgspec.Struct):
+    timestamp: str
+    method: str
+    route: str
+    status: int
+    duration_ms: float
+    event: str = "request"
+    level: str = "info"
+
+
+class AccessLog:
+    """JSON lines on ``stream``, written in batches from the event loop."""
+
+    FLUSH_AFTER = 0.25  # seconds
+    FLUSH_SIZE = 64 * 1024
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream
+        self._lines: list[bytes] = []
+        self._size = 0
+        self._flush_scheduled = False
+
+    def write(self, line: AccessLine) -> None:
+        encoded = msgspec.json.encode(line)
+        self._lines.append(encoded)
+        self._size += len(encoded) + 1
+        if self._size >= self.FLUSH_SIZE:
+            self.flush()
+        elif not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_later(self.FLUSH_AFTER, self.flush)
+
+    def flush(self) -> None:
+        self._flush_scheduled = False
+        if not self._lines:
+            return
+        text = b"\n".join(self._lines).decode() + "\n"
+        self._lines.clear()
+        self._size = 0
+        stream = self.stream or sys.stdout
+        stream.write(text)
+        stream.flush()
 
 
 class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp, router: Router, metrics: Metrics) -> None:
+    """Measures and logs every request, and is the last word on failures.
+
+    An exception that no dialect turned into an answer is logged once, with its traceback, and
+    answered with a plain 500 if nothing was sent yet; the connection stays usable. A client that
+    hung up before its answer is no server error: counted (status 499, as nginx names it), no
+    traceback."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, access_log: AccessLog | None = None) -> None:
         self.app = app
-        self.router = router
         self.metrics = metrics
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        # Before dispatch: routing rewrites the scope's root_path as it descends into mounts.
-        route = route_template(self.router, dict(scope))
         status = 500
+        response_started = disconnected = False
+
+        async def receive_wrapper() -> Message:
+            nonlocal disconnected
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+            return message
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            elapsed = time.perf_counter() - started
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
-            self.metrics.latency.labels(route).observe(elapsed)
-            log.info(
-                "request",
-                method=scope["method"],
-                route=route,
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
+            await self.app(scope, receive_wrapper, send_wrapper)
+        except Exception:
+            if disconnected:
+                status = CLIENT_CLOSED
+            else:
+                status = 500
+                log.exception("unhandled_error", route=route_template(scope))
+                if not response_started:
+                    await send({"type": "http.response.start", "status": 500, "headers": _TEXT})
+                    await send({"type": "http.response.body", "body": b"Internal Server Error"})
+        if disconnected and status >= 500:
+            status = CLIENT_CLOSED
+        elapsed = time.perf_counter() - started
+        route = route_template(scope)
+        method = scope["method"]
+        self.metrics.observe(method, route, status, elapsed)
+        if self.access_log is not None:
+            self.access_log.write(
+                AccessLine(
+                    timestamp=datetime.now(UTC).isoformat(timespec="microseconds")[:-6] + "Z",
+                    method=method,
+                    route=route,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                )
             )

@@ -20,6 +20,7 @@ from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Expired, NotFound
 from tessera.kit.secrets import hash_secret, new_secret
 from tessera.programs.sites import Site
+from tessera.store.group_commit import GroupCommit
 from tessera.store.tables import webview_sessions
 
 
@@ -88,7 +89,7 @@ def prepare_webview_session(
 
 
 async def issue_webview_session(
-    conn: AsyncConnection,
+    writes: GroupCommit,
     site: Site,
     *,
     channel: str,
@@ -98,8 +99,8 @@ async def issue_webview_session(
     public_url: str,
     ttl_seconds: int,
 ) -> IssuedWebviewSession:
-    """Mint and store a session in the caller's transaction (the API uses group commit instead:
-    see ``prepare_webview_session`` and tessera.store.group_commit)."""
+    """Mint a session and store it; returns once it is committed, together with concurrent
+    requests' sessions (tessera.store.group_commit)."""
     row, issued = prepare_webview_session(
         site,
         channel=channel,
@@ -109,7 +110,7 @@ async def issue_webview_session(
         public_url=public_url,
         ttl_seconds=ttl_seconds,
     )
-    await conn.execute(webview_sessions.insert(), row)
+    await writes.insert(webview_sessions, row)
     return issued
 
 

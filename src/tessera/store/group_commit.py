@@ -28,14 +28,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tessera.store.transactions import write_transaction
+from tessera.store.engine import sqlite_row_writer
+from tessera.store.transactions import sqlite_write_lock, write_transaction
 
 T = TypeVar("T")
 Work = Callable[[AsyncConnection], Awaitable[Any]]
@@ -72,6 +75,8 @@ class GroupCommit:
         self.transactions = 0  # committed or failed; for tests and metrics
         self._pending: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
+        self._row_writer: Engine | None = sqlite_row_writer(engine)
+        self._row_thread = ThreadPoolExecutor(1, "tessera-group-commit")
 
     async def insert(self, table: sa.Table, row: Mapping[str, Any]) -> None:
         """Insert ``row``; returns once it is committed, raises if its transaction failed."""
@@ -86,6 +91,9 @@ class GroupCommit:
         """Wait until every write handed over so far is committed."""
         while self._writer is not None:
             await asyncio.shield(self._writer)
+        self._row_thread.shutdown()
+        if self._row_writer is not None:
+            self._row_writer.dispose()
 
     @staticmethod
     def _future() -> asyncio.Future[Any]:
@@ -128,12 +136,25 @@ class GroupCommit:
             if pending.table is not None and pending.row is not None:
                 rows.setdefault(pending.table, []).append(pending.row)
         self.transactions += 1
+        if self._row_writer is not None and all(pending.work is None for pending in batch):
+            # SQLite, rows only: the whole transaction in one hop to the writer thread, still
+            # behind this process's other writers (the write lock's queue).
+            async with sqlite_write_lock(self.engine):
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self._row_thread, self._insert_rows, rows)
+            return
         async with write_transaction(self.engine) as conn:
             for table, table_rows in rows.items():
                 await conn.execute(table.insert(), table_rows)
             for pending in batch:
                 if pending.work is not None:
                     await self._run_one(conn, pending, shared=len(batch) > 1)
+
+    def _insert_rows(self, rows: dict[sa.Table, list[Mapping[str, Any]]]) -> None:
+        assert self._row_writer is not None
+        with self._row_writer.begin() as conn:
+            for table, table_rows in rows.items():
+                conn.execute(table.insert(), table_rows)
 
     @staticmethod
     async def _run_one(conn: AsyncConnection, pending: _Pending, *, shared: bool) -> None:

@@ -34,7 +34,8 @@ def _begin_immediate(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _sqlite_write_lock(engine: AsyncEngine) -> asyncio.Lock:
+def sqlite_write_lock(engine: AsyncEngine) -> asyncio.Lock:
+    """The queue this process's SQLite writers wait in, in arrival order."""
     sync: Engine = engine.sync_engine
     if sync not in _prepared:
         sa.event.listen(sync, "begin", _begin_immediate)
@@ -52,7 +53,7 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         async with engine.begin() as conn:
             yield conn
         return
-    async with _sqlite_write_lock(engine), engine.connect() as conn:
+    async with sqlite_write_lock(engine), engine.connect() as conn:
         await conn.execution_options(**{_OPTION: True})
         async with conn.begin():
             yield conn

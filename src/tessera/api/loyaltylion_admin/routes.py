@@ -17,9 +17,8 @@ from tessera.auth.principal import Principal
 from tessera.kit.clock import iso_z
 from tessera.kit.errors import Invalid
 from tessera.programs.sites import Site, list_sites
-from tessera.sessions.webview import WebviewCustomer, prepare_webview_session
+from tessera.sessions.webview import WebviewCustomer, issue_webview_session
 from tessera.state import Tessera
-from tessera.store.tables import webview_sessions
 
 from .endpoint import admin_endpoint
 from .schemas import (
@@ -88,7 +87,8 @@ async def create_webview_session(
         else WebviewCustomer(merchant_id=body.customer.merchant_id, email=body.customer.email)
     )
     check_storable(body.channel, customer)
-    row, issued = prepare_webview_session(
+    issued = await issue_webview_session(
+        tessera.writes,
         site,
         channel=body.channel,
         language=None if isinstance(body.language, msgspec.UnsetType) else body.language,
@@ -97,8 +97,6 @@ async def create_webview_session(
         public_url=tessera.settings.public_url,
         ttl_seconds=tessera.settings.webview_session_ttl,
     )
-    # Answered only once the row is committed, together with concurrent requests' rows.
-    await tessera.writes.insert(webview_sessions, row)
     out = WebviewSessionOut(url=issued.url, expires_at=iso_z(issued.expires_at))
     return json_response(CreateWebviewSessionOut(webview_session=out), 201)
 
