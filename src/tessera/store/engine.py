@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tessera.config import Settings
+from tessera.store.sqlite_inline import inline_connector
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -28,7 +29,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
         path = settings.sqlite_path()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(settings.database_url, pool_size=8, max_overflow=8)
+        engine = create_async_engine(
+            settings.database_url,
+            pool_size=8,
+            max_overflow=8,
+            async_creator=inline_connector(str(path) if path is not None else ":memory:"),
+        )
         sa.event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         return engine
     return create_async_engine(

@@ -1,0 +1,161 @@
+"""SQLite for asyncio without a thread hop per statement.
+
+aiosqlite runs every statement on a thread of its own connection: a queue put, a thread switch,
+a GIL hand-over and a wake-up of the event loop per statement, tens of microseconds each and,
+under load, a wait behind everything else the loop has to do. Most SQLite statements take a few
+microseconds and cannot block: in WAL mode readers never wait for the writer, and a writer that
+holds the write lock never waits for anyone. So this driver runs them inline, on the event loop,
+and sends to a thread only the statements that can wait:
+
+- taking the write lock (``BEGIN IMMEDIATE``, or the first write of a deferred transaction),
+  which may wait for another process's writer in SQLite's busy handler;
+- ``COMMIT``, which waits for the disk (``synchronous=FULL``).
+
+It implements the part of aiosqlite's connection and cursor that SQLAlchemy's aiosqlite dialect
+uses, and is plugged in with ``create_async_engine(..., async_creator=...)`` (store.engine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "WITH"})
+# Blocking calls (lock waits, fsyncs) of every connection; a few threads are plenty, since one
+# process has one writer at a time.
+_threads = ThreadPoolExecutor(4, "tessera-sqlite")
+
+
+class InlineCursor:
+    def __init__(self, connection: InlineConnection) -> None:
+        self._connection = connection
+        self._cursor = connection.sqlite.cursor()
+
+    async def __aenter__(self) -> InlineCursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+    async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
+        await self._connection.run(sql, self._cursor.execute, sql, parameters)
+        return self
+
+    async def executemany(self, sql: str, parameters: Iterable[Any]) -> InlineCursor:
+        await self._connection.run(sql, self._cursor.executemany, sql, parameters)
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany(self._cursor.arraysize if size is None else size)
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+
+class InlineConnection:
+    def __init__(self, sqlite: sqlite3.Connection) -> None:
+        self.sqlite = sqlite
+        # True from taking the write lock until the transaction ends: writes cannot wait then.
+        self._writing = False
+
+    @property
+    def _connection(self) -> sqlite3.Connection:
+        # SQLAlchemy's adapter checks this attribute (aiosqlite's) before commit and rollback.
+        return self.sqlite
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self.sqlite.isolation_level
+
+    def cursor(self) -> InlineCursor:
+        return InlineCursor(self)
+
+    async def run(self, sql: str, call: Callable[..., T], *args: Any) -> T:
+        """``call(*args)`` for the statement ``sql``: inline, or on a thread if it can wait."""
+        words = sql.split(None, 2)
+        verb = words[0].upper() if words else ""
+        if verb == "BEGIN":
+            result = await self._blocking(call, *args)
+            self._writing = len(words) > 1 and words[1].upper() in ("IMMEDIATE", "EXCLUSIVE")
+            return result
+        if verb in _WRITES and not self._writing:
+            result = await self._blocking(call, *args)
+            self._writing = self.sqlite.in_transaction
+            return result
+        if verb in ("COMMIT", "END"):
+            self._writing = False
+            return await self._blocking(call, *args)
+        if verb == "ROLLBACK" and (len(words) == 1 or words[1].upper() != "TO"):
+            self._writing = False
+        return call(*args)
+
+    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> InlineCursor:
+        cursor = self.cursor()
+        return await cursor.execute(sql, parameters)
+
+    async def commit(self) -> None:
+        self._writing = False
+        if self.sqlite.in_transaction:
+            await self._blocking(self.sqlite.commit)
+
+    async def rollback(self) -> None:
+        self._writing = False
+        self.sqlite.rollback()
+
+    async def close(self) -> None:
+        self._writing = False
+        self.sqlite.close()
+
+    def stop(self) -> None:
+        self.sqlite.close()
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self.sqlite.create_function(*args, **kwargs)
+
+    @staticmethod
+    async def _blocking(call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(_threads, call, *args)
+
+
+def inline_connector(path: str) -> Callable[[], Any]:
+    """``async_creator`` for ``create_async_engine``: a new connection to the file ``path``."""
+
+    async def connect() -> InlineConnection:
+        # Opening a file may touch the disk: off the loop, like every other wait.
+        connect_file = partial(sqlite3.connect, path, check_same_thread=False)
+        sqlite = await InlineConnection._blocking(connect_file)
+        return InlineConnection(sqlite)
+
+    return connect
