@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -81,6 +82,35 @@ async def test_the_same_key_with_other_parameters_is_an_idempotency_error(
         world.client.v1.customers.create(params={"name": "B"}, options={"idempotency_key": "k2"})
     assert caught.value.http_status == 400
     assert error_body(caught.value)["type"] == "idempotency_error"
+
+
+async def test_concurrent_first_requests_with_one_key_create_once_and_answer_alike(
+    world: StripeWorld,
+) -> None:
+    # Two server processes, eight requests each, all at once: the key is claimed, the customer
+    # created and the answer stored in one transaction, so the others wait and replay it.
+    servers = [world.url, world.another_server().url]
+    form = "name=Racer&email=racer%40example.com"
+
+    def send(index: int) -> Response:
+        url = servers[index % 2]
+        return http(
+            "POST",
+            f"{url}/v1/customers",
+            content=form,
+            headers={
+                "Authorization": f"Bearer {world.keys.secret_key}",
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Idempotency-Key": "race-1",
+            },
+        )
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(send, range(16)))
+    assert {answer.status_code for answer in answers} == {200}
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    assert sum(answer.headers.get("Idempotent-Replayed") == "true" for answer in answers) == 15
+    assert await count_customers(world) == 1
 
 
 async def test_a_key_still_in_flight_is_a_409(world: StripeWorld) -> None:

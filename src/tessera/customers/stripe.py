@@ -106,6 +106,15 @@ def _scope(program_id: int, livemode: bool) -> list[sa.ColumnElement[bool]]:
     return [stripe_customers.c.program_id == program_id, stripe_customers.c.livemode == livemode]
 
 
+# The hot paths' statements, built once and executed with parameters.
+_INSERT_CUSTOMER = stripe_customers.insert().returning(*stripe_customers.c)
+_FIND_CUSTOMER = sa.select(stripe_customers).where(
+    stripe_customers.c.public_id == sa.bindparam("public_id"),
+    stripe_customers.c.program_id == sa.bindparam("program_id"),
+    stripe_customers.c.livemode == sa.bindparam("livemode"),
+)
+
+
 async def create_customer(
     conn: AsyncConnection,
     program_id: int,
@@ -118,21 +127,20 @@ async def create_customer(
     values = {name: fields.get(name) for name in CUSTOMER_FIELDS}
     row = (
         await conn.execute(
-            stripe_customers.insert()
-            .values(
-                public_id=new_object_id("cus_", 14),
-                program_id=program_id,
-                livemode=livemode,
-                metadata=merge_metadata({}, metadata or {}),
-                invoice_prefix="".join(
+            _INSERT_CUSTOMER,
+            {
+                "public_id": new_object_id("cus_", 14),
+                "program_id": program_id,
+                "livemode": livemode,
+                "metadata": merge_metadata({}, metadata or {}),
+                "invoice_prefix": "".join(
                     secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8)
                 ),
-                deleted=False,
-                created_at=now,
-                updated_at=now,
+                "deleted": False,
+                "created_at": now,
+                "updated_at": now,
                 **values,
-            )
-            .returning(*stripe_customers.c)
+            },
         )
     ).one()
     return _customer(row)
@@ -144,9 +152,8 @@ async def find_customer(
     """The customer with this id in this program and mode, deleted or not; None otherwise."""
     row = (
         await conn.execute(
-            sa.select(stripe_customers).where(
-                stripe_customers.c.public_id == public_id, *_scope(program_id, livemode)
-            )
+            _FIND_CUSTOMER,
+            {"public_id": public_id, "program_id": program_id, "livemode": livemode},
         )
     ).one_or_none()
     return None if row is None else _customer(row)

@@ -131,6 +131,10 @@ def _session(row: sa.Row[Any], customer: StripeCustomer | None) -> CustomerSessi
     )
 
 
+# Built once; executed with each session's values (no per-request statement building).
+_INSERT_SESSION = stripe_customer_sessions.insert().returning(*stripe_customer_sessions.c)
+
+
 async def create_customer_session(
     conn: AsyncConnection,
     program_id: int,
@@ -149,22 +153,17 @@ async def create_customer_session(
     secret = new_secret(SECRET_PREFIX, SECRET_BYTES)
     # Whole seconds: the wire shows unix times, and created + 30 minutes must be exact there.
     now = utcnow().replace(microsecond=0)
-    row = (
-        await conn.execute(
-            stripe_customer_sessions.insert()
-            .values(
-                secret_hash=hash_secret(secret),
-                program_id=program_id,
-                livemode=livemode,
-                customer_id=customer.id,
-                customer_account=customer_account,
-                components=filled,
-                created_at=now,
-                expires_at=now + SESSION_TTL,
-            )
-            .returning(*stripe_customer_sessions.c)
-        )
-    ).one()
+    values = {
+        "secret_hash": hash_secret(secret),
+        "program_id": program_id,
+        "livemode": livemode,
+        "customer_id": customer.id,
+        "customer_account": customer_account,
+        "components": filled,
+        "created_at": now,
+        "expires_at": now + SESSION_TTL,
+    }
+    row = (await conn.execute(_INSERT_SESSION, values)).one()
     return IssuedCustomerSession(session=_session(row, customer), client_secret=secret)
 
 

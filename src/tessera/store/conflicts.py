@@ -5,6 +5,7 @@ constraint decides between concurrent first writers, and the loser learns it fro
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,10 +15,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 def insert_ignoring_conflict(
     conn: AsyncConnection, table: sa.Table, values: Mapping[str, Any]
 ) -> sa.Insert:
-    if conn.dialect.name == "postgresql":
+    return insert_ignoring_conflict_statement(conn.dialect.name, table).values(values)
+
+
+@cache
+def insert_ignoring_conflict_statement(
+    dialect: str, table: sa.Table, returning: tuple[str, ...] = ()
+) -> sa.Insert:
+    """The statement without values, built once: execute it with the row as parameters, so a
+    hot path pays neither for building it nor for its cache key."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(table).values(values).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        statement: sa.Insert = pg_insert(table).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(table).values(values).on_conflict_do_nothing()
+        statement = sqlite_insert(table).on_conflict_do_nothing()
+    if returning:
+        return statement.returning(*(table.c[name] for name in returning))
+    return statement

@@ -174,14 +174,16 @@ class GroupCommit:
     @staticmethod
     async def _run_one(conn: AsyncConnection, pending: _Pending, *, shared: bool) -> None:
         assert pending.work is not None
+        if not shared:
+            # Alone in its transaction: an error rolls the whole of it back, no savepoint needed.
+            pending.result = await pending.work(conn)
+            return
         savepoint = await conn.begin_nested()
         try:
             pending.result = await pending.work(conn)
         except DBAPIError as exc:
             await savepoint.rollback()
-            if shared:
-                raise _RetryAlone from exc
-            raise
+            raise _RetryAlone from exc
         except Exception as exc:
             await savepoint.rollback()
             pending.error = exc

@@ -7,12 +7,12 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -25,7 +25,6 @@ from tessera.kit.errors import (
     UnsupportedMediaType,
 )
 from tessera.state import Tessera
-from tessera.store.transactions import write_transaction
 
 from . import idempotency
 from .errors import MISSING_KEY, StripeApiError, render
@@ -150,8 +149,43 @@ async def read_params(request: Request, tessera: Tessera) -> dict[str, Any]:
     return decode_form(request.url.query)
 
 
-def transaction(engine: AsyncEngine, writes: bool) -> AbstractAsyncContextManager[AsyncConnection]:
-    return write_transaction(engine) if writes else engine.connect()
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+    replayed: bool = False
+
+
+async def answer(
+    conn: AsyncConnection,
+    run: Callable[[AsyncConnection], Awaitable[Any]],
+    headers: dict[str, str],
+    claim: Callable[[AsyncConnection], Awaitable[idempotency.Record | idempotency.Replay]] | None,
+) -> Answer:
+    """The endpoint's answer, in the request's write transaction ``conn``: the Idempotency-Key
+    claimed (or its stored answer replayed), the endpoint run in a savepoint that its error
+    undoes, and the answer, success or error, stored with the key before the commit."""
+    record = None
+    if claim is not None:
+        started = await claim(conn)
+        if isinstance(started, idempotency.Replay):
+            return Answer(started.status, started.body, replayed=True)
+        record = started
+    savepoint = await conn.begin_nested()
+    try:
+        payload = await run(conn)
+    except (DomainError, ParamError, StripeApiError) as exc:
+        await savepoint.rollback()
+        if record is None:
+            raise
+        response = render(exc, headers)
+        result = Answer(response.status_code, bytes(response.body))
+    else:
+        await savepoint.commit()
+        result = Answer(200, msgspec.json.encode(payload))
+    if record is not None:
+        await idempotency.complete(conn, record, result.status, result.body)
+    return result
 
 
 def stripe_endpoint(
@@ -171,7 +205,6 @@ def stripe_endpoint(
         async def endpoint(request: Request) -> Response:
             tessera: Tessera = request.state.tessera
             headers: dict[str, str] = {}
-            record: idempotency.Record | None = None
             try:
                 key = await authenticate(tessera, request, publishable=publishable)
                 await rate_limit(tessera, key, headers)
@@ -182,43 +215,35 @@ def stripe_endpoint(
                 if supported is not None:
                     check_supported(params, supported)
                 expand = expansions(params, expandable)
+
+                def run(conn: AsyncConnection) -> Awaitable[Any]:
+                    return handler(Call(request, tessera, key, params, conn, expand))
+
+                if request.method == "GET":
+                    async with tessera.engine.connect() as conn:
+                        body = msgspec.json.encode(await run(conn))
+                    return Response(body, 200, headers=headers, media_type="application/json")
+                claim = None
                 idempotency_key = request.headers.get("idempotency-key")
                 if request.method == "POST" and idempotency_key is not None:
                     headers["Idempotency-Key"] = idempotency_key
-                    request_fingerprint = fingerprint(request.method, request.url.path, raw)
-                    started = await idempotency.begin(
-                        tessera.engine,
-                        key.program_id,
-                        key.livemode,
-                        idempotency_key,
-                        request_fingerprint,
+                    claim = partial(
+                        idempotency.begin,
+                        program_id=key.program_id,
+                        livemode=key.livemode,
+                        key=idempotency_key,
+                        fingerprint=fingerprint(request.method, request.url.path, raw),
                     )
-                    if isinstance(started, idempotency.Replay):
-                        headers["Idempotent-Replayed"] = "true"
-                        return Response(
-                            started.body,
-                            started.status,
-                            headers=headers,
-                            media_type="application/json",
-                        )
-                    record = started
-                async with transaction(tessera.engine, request.method != "GET") as conn:
-                    payload = await handler(Call(request, tessera, key, params, conn, expand))
-                    body = msgspec.json.encode(payload)
-                    if record is not None:
-                        await idempotency.complete(conn, record, 200, body)
+                result = await tessera.writes.run(
+                    partial(answer, run=run, headers=headers, claim=claim)
+                )
             except (DomainError, ParamError, StripeApiError) as exc:
-                response = render(exc, headers)
-                if record is not None:
-                    await idempotency.complete_alone(
-                        tessera.engine, record, response.status_code, bytes(response.body)
-                    )
-                return response
-            except BaseException:
-                if record is not None:
-                    await idempotency.abandon(tessera.engine, record)
-                raise
-            return Response(body, 200, headers=headers, media_type="application/json")
+                return render(exc, headers)
+            if result.replayed:
+                headers["Idempotent-Replayed"] = "true"
+            return Response(
+                result.body, result.status, headers=headers, media_type="application/json"
+            )
 
         endpoint.__name__ = handler.__name__
         return endpoint

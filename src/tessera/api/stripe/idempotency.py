@@ -2,9 +2,12 @@
 and a retry with the same key gets that answer back, status and body, for 24 hours.
 
 The database row is the source of truth, so replays survive restarts and are shared by every
-worker: a row is inserted ``in_flight`` before the endpoint runs (the unique key decides
-between concurrent first requests), and completed in the same transaction as the endpoint's
-own writes, so a stored answer always describes a committed result.
+worker. The key is claimed, the endpoint run and its answer stored in one write transaction
+(the request's unit of work, group-committed with other requests'): a row is inserted before the
+endpoint runs, so the unique key decides between concurrent first requests, and completed before
+the commit, so a stored answer always describes a committed result and a crash leaves neither.
+Rows ``in_flight`` are only ever seen from outside if written by an older version or by hand; a
+request meeting one answers 409 until it is ``ABANDONED_AFTER`` old.
 
 Answers hold secrets (a customer session's client secret), and Tessera stores secrets only in
 a form the database alone cannot reveal: the row is found by a hash of the Idempotency-Key,
@@ -23,12 +26,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.kit.clock import as_utc, utcnow
-from tessera.store.conflicts import insert_ignoring_conflict
+from tessera.store.conflicts import insert_ignoring_conflict_statement
 from tessera.store.tables import stripe_idempotency
-from tessera.store.transactions import write_transaction
 
 from .errors import StripeApiError
 
@@ -97,9 +99,12 @@ def _in_flight(key: str) -> StripeApiError:
 
 
 async def begin(
-    engine: AsyncEngine, program_id: int, livemode: bool, key: str, fingerprint: str
+    conn: AsyncConnection, program_id: int, livemode: bool, key: str, fingerprint: str
 ) -> Record | Replay:
-    """A fresh in-flight record to complete, or the stored answer to replay."""
+    """Claim ``key`` for this request in the request's write transaction ``conn``: a record to
+    complete before that transaction commits, or the stored answer to replay. On PostgreSQL a
+    concurrent first request with the same key waits here until the other's transaction ends,
+    then replays its answer."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise StripeApiError(
             400,
@@ -108,77 +113,67 @@ async def begin(
         )
     now = utcnow()
     table = stripe_idempotency
-    scope = (
-        table.c.program_id == program_id,
-        table.c.livemode == livemode,
-        table.c.idempotency_key == key_lookup(key),
+    values = dict(
+        program_id=program_id,
+        livemode=livemode,
+        idempotency_key=key_lookup(key),
+        fingerprint=fingerprint,
+        state="in_flight",
+        created_at=now,
     )
-    async with write_transaction(engine) as conn:
-        values = dict(
-            program_id=program_id,
-            livemode=livemode,
-            idempotency_key=key_lookup(key),
-            fingerprint=fingerprint,
-            state="in_flight",
-            created_at=now,
-        )
-        record_id = (
-            await conn.execute(insert_ignoring_conflict(conn, table, values).returning(table.c.id))
-        ).scalar_one_or_none()
-        if record_id is not None:
-            return Record(int(record_id), key)
-        row = (await conn.execute(sa.select(table).where(*scope))).one()
-        created: datetime = as_utc(row.created_at)
-        stale = now - created > REPLAY_WINDOW or (
-            row.state == "in_flight" and now - created > ABANDONED_AFTER
-        )
-        if stale:
-            # Conditional on the row being unchanged, so two retakers cannot both win.
-            retaken = await conn.execute(
-                table.update()
-                .where(table.c.id == row.id, table.c.created_at == row.created_at)
-                .values(
-                    fingerprint=fingerprint,
-                    state="in_flight",
-                    status=None,
-                    body=None,
-                    created_at=now,
-                )
+    claim = insert_ignoring_conflict_statement(conn.dialect.name, table, ("id",))
+    record_id = (await conn.execute(claim, values)).scalar_one_or_none()
+    if record_id is not None:
+        return Record(int(record_id), key)
+    scope = {name: values[name] for name in ("program_id", "livemode", "idempotency_key")}
+    row = (await conn.execute(_FIND, scope)).one()
+    created: datetime = as_utc(row.created_at)
+    stale = now - created > REPLAY_WINDOW or (
+        row.state == "in_flight" and now - created > ABANDONED_AFTER
+    )
+    if stale:
+        # Conditional on the row being unchanged, so two retakers cannot both win.
+        retaken = await conn.execute(
+            table.update()
+            .where(table.c.id == row.id, table.c.created_at == row.created_at)
+            .values(
+                fingerprint=fingerprint, state="in_flight", status=None, body=None, created_at=now
             )
-            if retaken.rowcount == 1:
-                return Record(int(row.id), key)
-            raise _in_flight(key)
-        if row.fingerprint != fingerprint:
-            raise _mismatch(key)
-        if row.state == "in_flight":
-            raise _in_flight(key)
-        try:
-            body = unseal(key, bytes(row.body))
-        except InvalidTag:
-            # Only an answer altered in the database gets here: say so, in the envelope.
-            raise StripeApiError(
-                500,
-                "The stored answer for this idempotency key cannot be read; retry with a new key.",
-                type="api_error",
-            ) from None
-        return Replay(status=int(row.status), body=body)
+        )
+        if retaken.rowcount == 1:
+            return Record(int(row.id), key)
+        raise _in_flight(key)
+    if row.fingerprint != fingerprint:
+        raise _mismatch(key)
+    if row.state == "in_flight":
+        raise _in_flight(key)
+    try:
+        body = unseal(key, bytes(row.body))
+    except InvalidTag:
+        # Only an answer altered in the database gets here: say so, in the envelope.
+        raise StripeApiError(
+            500,
+            "The stored answer for this idempotency key cannot be read; retry with a new key.",
+            type="api_error",
+        ) from None
+    return Replay(status=int(row.status), body=body)
+
+
+_FIND = sa.select(stripe_idempotency).where(
+    stripe_idempotency.c.program_id == sa.bindparam("program_id"),
+    stripe_idempotency.c.livemode == sa.bindparam("livemode"),
+    stripe_idempotency.c.idempotency_key == sa.bindparam("idempotency_key"),
+)
+_COMPLETE = (
+    stripe_idempotency.update()
+    .where(stripe_idempotency.c.id == sa.bindparam("record_id"))
+    .values(state="done", status=sa.bindparam("answer_status"), body=sa.bindparam("answer_body"))
+)
 
 
 async def complete(conn: AsyncConnection, record: Record, status: int, body: bytes) -> None:
+    """Store the answer, in the same transaction as the endpoint's writes."""
     await conn.execute(
-        stripe_idempotency.update()
-        .where(stripe_idempotency.c.id == record.id)
-        .values(state="done", status=status, body=seal(record.key, body))
+        _COMPLETE,
+        {"record_id": record.id, "answer_status": status, "answer_body": seal(record.key, body)},
     )
-
-
-async def complete_alone(engine: AsyncEngine, record: Record, status: int, body: bytes) -> None:
-    """Store an error answer (the endpoint's own transaction was rolled back)."""
-    async with write_transaction(engine) as conn:
-        await complete(conn, record, status, body)
-
-
-async def abandon(engine: AsyncEngine, record: Record) -> None:
-    """Forget a request that failed unexpectedly, so that a retry runs it again."""
-    async with write_transaction(engine) as conn:
-        await conn.execute(stripe_idempotency.delete().where(stripe_idempotency.c.id == record.id))
