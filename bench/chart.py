@@ -3,9 +3,14 @@ target, and its p99 beside the p99 target."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from bench.report import Run, ratio
+
+
+def share_text(value: float) -> str:
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.3f}"
 
 
 def write_chart(path: Path, run: Run) -> None:
@@ -17,10 +22,7 @@ def write_chart(path: Path, run: Run) -> None:
     if not run.setups:
         return
     endpoints = [result.endpoint for result in run.setups[0].results]
-    labels = [
-        e.label.replace(" /v2/sites/{id}/webviews", " webview").replace(", ", "\n")
-        for e in endpoints
-    ]
+    labels = [textwrap.fill(e.label.replace("/v2/sites/{id}/", ""), 18) for e in endpoints]
     width = 0.8 / len(run.setups)
     figure, (shares, p99s) = plt.subplots(2, 1, figsize=(11, 8.5), sharex=True)
     for index, setup in enumerate(run.setups):
@@ -35,7 +37,7 @@ def write_chart(path: Path, run: Run) -> None:
             )
             p99.append(result.measured.p99_ms if result else 0.0)
         bars = shares.bar(xs, share, width, label=setup.setup.title)
-        shares.bar_label(bars, fmt="%.2f", fontsize=7)
+        shares.bar_label(bars, fmt=share_text, fontsize=7)
         p99s.bar(xs, p99, width, label=setup.setup.title)
     for i, endpoint in enumerate(endpoints):
         if endpoint.target is None:

@@ -159,7 +159,10 @@ def verdict(ok: bool | None) -> str:
 
 
 def _r(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+    if value is None:
+        return "n/a"
+    # Small shares keep a third decimal, so that 0.004 and 0.009 do not both read 0.00.
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.3f}"
 
 
 def _ms(value: float) -> str:
@@ -295,8 +298,11 @@ def peer_rows(peers: Sequence[Peer]) -> list[list[str]]:
 PEER_COLUMNS = ["server", "req/s", "ceiling req/s", "÷ ceiling", "p50 ms", "p99 ms", "errors", ""]
 
 
+TEXT_COLUMNS = {"endpoint", "server", "target", "errors", "rows: acknowledged vs stored", ""}
+
+
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    align = ["---" if i == 0 or not header[i] else "---:" for i in range(len(header))]
+    align = ["---" if name in TEXT_COLUMNS else "---:" for name in header]
     return [
         "| " + " | ".join(header) + " |",
         "|" + "|".join(align) + "|",
