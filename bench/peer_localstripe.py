@@ -18,8 +18,8 @@ from typing import Any
 
 def main() -> None:
     from aiohttp import web
-    from localstripe import resources
-    from localstripe.server import app
+    from localstripe import resources  # type: ignore[import-untyped]
+    from localstripe.server import app  # type: ignore[import-untyped]
 
     parser = argparse.ArgumentParser(prog="python -m bench.peer_localstripe")
     parser.add_argument("--port", type=int, required=True)

@@ -204,7 +204,7 @@ def test_stripe_bodies_are_encoded_as_stripe_python_encodes_them() -> None:
         "customer": "cus_123",
         "components": {"pricing_table": {"enabled": True}},
     }
-    theirs = urlencode(list(stripe._encode._api_encode(params)))  # type: ignore[no-untyped-call]
+    theirs = urlencode(list(stripe._encode._api_encode(params)))
     assert stripe_form(params) == theirs.replace("%5B", "[").replace("%5D", "]")
     assert stripe_form(params) == "customer=cus_123&components[pricing_table][enabled]=true"
     assert stripe_form({"email": "shopper@example.com"}) == "email=shopper%40example.com"
