@@ -38,7 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tessera.store.engine import sqlite_row_writer
-from tessera.store.transactions import sqlite_write_lock, write_transaction
+from tessera.store.transactions import savepoint, sqlite_write_lock, write_transaction
 
 T = TypeVar("T")
 Work = Callable[[AsyncConnection], Awaitable[Any]]
@@ -178,17 +178,13 @@ class GroupCommit:
             # Alone in its transaction: an error rolls the whole of it back, no savepoint needed.
             pending.result = await pending.work(conn)
             return
-        savepoint = await conn.begin_nested()
         try:
-            pending.result = await pending.work(conn)
+            async with savepoint(conn, "unit_of_work"):
+                pending.result = await pending.work(conn)
         except DBAPIError as exc:
-            await savepoint.rollback()
             raise _RetryAlone from exc
         except Exception as exc:
-            await savepoint.rollback()
             pending.error = exc
-        else:
-            await savepoint.commit()
 
 
 _PlainInsert = tuple[str, list[Any]]

@@ -106,3 +106,19 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         await conn.execution_options(**{_OPTION: True})
         async with conn.begin():
             yield conn
+
+
+@asynccontextmanager
+async def savepoint(conn: AsyncConnection, name: str) -> AsyncIterator[None]:
+    """``async with savepoint(conn, "name")``: what the block wrote is undone if it raises.
+
+    Plain SQL rather than ``conn.begin_nested()``, which costs twice as much for the same two
+    statements (a hot path's units of work each take one); ``name`` is a fixed identifier."""
+    await conn.exec_driver_sql(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        await conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
+        await conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+        raise
+    await conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")

@@ -25,6 +25,7 @@ from tessera.kit.errors import (
     UnsupportedMediaType,
 )
 from tessera.state import Tessera
+from tessera.store.transactions import savepoint
 
 from . import idempotency
 from .errors import MISSING_KEY, StripeApiError, render
@@ -171,17 +172,15 @@ async def answer(
         if isinstance(started, idempotency.Replay):
             return Answer(started.status, started.body, replayed=True)
         record = started
-    savepoint = await conn.begin_nested()
+    if record is None:
+        return Answer(200, msgspec.json.encode(await run(conn)))
     try:
-        payload = await run(conn)
+        async with savepoint(conn, "endpoint"):
+            payload = await run(conn)
     except (DomainError, ParamError, StripeApiError) as exc:
-        await savepoint.rollback()
-        if record is None:
-            raise
         response = render(exc, headers)
         result = Answer(response.status_code, bytes(response.body))
     else:
-        await savepoint.commit()
         result = Answer(200, msgspec.json.encode(payload))
     if record is not None:
         await idempotency.complete(conn, record, result.status, result.body)
