@@ -10,9 +10,9 @@ from typing import Any
 
 import msgspec
 
+from tessera.loyalty.eligibility import priced_in
 from tessera.loyalty.money import money, percentage
 from tessera.loyalty.program import LoyaltyProgram, Variant, rule_limit, variant_of
-from tessera.loyalty.rewards import priced_in
 from tessera.programs.configuration import (
     ActiveSubscriptionDiscountVoucherReward,
     ActiveSubscriptionProductReward,

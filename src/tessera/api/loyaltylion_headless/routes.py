@@ -17,12 +17,11 @@ from starlette.routing import Route
 from tessera.api.responses import json_response
 from tessera.customers.service import Customer, find_customer, find_customer_by_id
 from tessera.kit.clock import utcnow
-from tessera.kit.errors import Conflict, Invalid, NotFound
-from tessera.loyalty import carts, members, rewards, rules, session_start
+from tessera.kit.errors import Invalid, NotFound
+from tessera.loyalty import carts, members, redemption, rewards, rules, session_start
 from tessera.loyalty.program import LoyaltyProgram
 from tessera.loyalty.program_cache import program_in_force
 from tessera.loyalty.snapshot import MemberSnapshot, member_snapshot
-from tessera.programs.configuration import CustomRule, Reward, Rule
 from tessera.store.transactions import write_transaction
 
 from . import schemas
@@ -298,17 +297,6 @@ async def track_share(call: Call) -> Response:
 # --- rewards -----------------------------------------------------------------------------------
 
 
-def find_reward(program: LoyaltyProgram, reward_id: int, kind: str) -> Reward:
-    reward = program.reward(reward_id)
-    if reward is None:
-        raise NotFound("reward", f"Reward with ID `{reward_id}` not found")
-    if reward.kind != kind:
-        raise Conflict(
-            "reward_kind_mismatch", f"Reward {reward_id} is a {reward.kind} reward, not {kind}"
-        )
-    return reward
-
-
 async def redeem_reward(
     call: Call,
     kind: str,
@@ -323,25 +311,22 @@ async def redeem_reward(
     view = call.view
     program = await program_in_force(call.tessera.engine, call.site)
     async with write_transaction(call.tessera.engine) as conn:
-        customer = await members.locked_customer(conn, program, customer_merchant_id)
-        reward = find_reward(program, reward_id, kind)
-        now = utcnow()
-        claim = await rewards.redeem(
+        customer, claim = await redemption.redeem_reward(
             conn,
             program,
-            customer,
-            reward,
+            customer_merchant_id,
+            reward_id,
+            kind,
             channel=view.channel,
             currency=view.currency,
             language=view.language,
             country=view.country,
-            now=now,
+            now=utcnow(),
             variant_id=variant_id,
             cart_id=cart_id,
             shipping_address_id=shipping_address_id,
+            fulfil=fulfil,
         )
-        if fulfil:
-            claim = await rewards.mark_used(conn, program, claim, now)
         shown = await customer_body(conn, program, customer, view)
     return program, claim, shown
 
@@ -457,19 +442,6 @@ async def refund_product_cart(call: Call) -> Response:
 # --- rules -------------------------------------------------------------------------------------
 
 
-def find_rule(program: LoyaltyProgram, rule_id: int, kind: str) -> Rule:
-    rule = program.rule(rule_id)
-    if rule is None:
-        raise NotFound("rule", f"Rule with ID `{rule_id}` not found")
-    if rule.kind != kind:
-        raise Conflict("rule_kind_mismatch", f"Rule {rule_id} is a {rule.kind} rule, not {kind}")
-    if not rule.completable or (isinstance(rule, CustomRule) and rule.trigger != "api"):
-        raise Conflict(
-            "rule_not_enabled_for_customer", f"Rule {rule_id} is completed by sessions, not here"
-        )
-    return rule
-
-
 def rule_complete(kind: str) -> Any:
     @headless_endpoint(scope=WRITE)
     async def complete(call: Call) -> Response:
@@ -480,7 +452,7 @@ def rule_complete(kind: str) -> Any:
         program = await program_in_force(call.tessera.engine, call.site)
         async with write_transaction(call.tessera.engine) as conn:
             customer = await members.locked_customer(conn, program, body.customer_merchant_id)
-            rule = find_rule(program, body.rule_id, kind)
+            rule = rules.find_completable_rule(program, body.rule_id, kind)
             outcome = await rules.complete_rule(
                 conn,
                 program,
