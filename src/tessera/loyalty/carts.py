@@ -91,22 +91,28 @@ def check_requirements(
     return RequirementCheck(total_state, total_missing, count_state, count_missing)  # type: ignore[arg-type]
 
 
+Removal = Literal["redemption_expired", "redemption_cart_requirements_not_met"]
+
+
 @dataclass(frozen=True, slots=True)
 class RemoveLine:
-    reason: Literal["redemption_expired", "redemption_cart_requirements_not_met"]
+    reason: Removal
     line: CartLine
     claim: rewards.Claim
 
 
-async def settle_cart(
-    conn: AsyncConnection,
-    program: LoyaltyProgram,
-    claims: list[rewards.Claim],
-    cart: Cart | None,
-    now: datetime,
-) -> list[RemoveLine]:
-    """Refund the product_cart claims that can no longer stand; the lines to remove."""
-    actions: list[RemoveLine] = []
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """A claim that can no longer stand: refund it, and remove its line when there is one."""
+
+    claim: rewards.Claim
+    line: CartLine | None
+    reason: Removal
+
+
+def settlement(claims: list[rewards.Claim], cart: Cart | None, now: datetime) -> list[Settlement]:
+    """The product_cart claims a session start must refund, and why (no database)."""
+    due: list[Settlement] = []
     for claim in claims:
         if claim.reward_kind != "product_cart" or claim.state != rewards.ACTIVE or claim.used_at:
             continue
@@ -121,12 +127,27 @@ async def settle_cart(
                 cart or EMPTY_CART,
             )
             if expired or not check.met:
-                await rewards.refund(conn, program, claim, now)
-                reason: Literal["redemption_expired", "redemption_cart_requirements_not_met"] = (
+                reason: Removal = (
                     "redemption_expired" if expired else "redemption_cart_requirements_not_met"
                 )
-                actions.append(RemoveLine(reason=reason, line=line, claim=claim))
+                due.append(Settlement(claim, line, reason))
         elif expired:
             # Never added to the cart in time: the points go back on their own.
-            await rewards.refund(conn, program, claim, now)
+            due.append(Settlement(claim, None, "redemption_expired"))
+    return due
+
+
+async def settle_cart(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    claims: list[rewards.Claim],
+    cart: Cart | None,
+    now: datetime,
+) -> list[RemoveLine]:
+    """Refund the product_cart claims that can no longer stand; the lines to remove."""
+    actions: list[RemoveLine] = []
+    for due in settlement(claims, cart, now):
+        await rewards.refund(conn, program, due.claim, now)
+        if due.line is not None:
+            actions.append(RemoveLine(reason=due.reason, line=due.line, claim=due.claim))
     return actions

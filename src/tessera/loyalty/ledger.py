@@ -160,43 +160,18 @@ async def history(conn: AsyncConnection, customer_id: int, limit: int = 50) -> l
     return [_entry(row) for row in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class Completions:
-    total: int
-    within: int  # within the limit's current window
-    last_at: datetime | None
-
-
-async def rule_completions(
-    conn: AsyncConnection, customer_id: int, rule_id: int, since: datetime | None
-) -> Completions:
-    base = (
-        ledger_entries.c.customer_id == customer_id,
-        ledger_entries.c.rule_id == rule_id,
-        ledger_entries.c.kind == "earned_points_from_rule",
-        ledger_entries.c.state != "void",
-    )
-    row = (
-        await conn.execute(
-            sa.select(
-                sa.func.count(),
-                sa.func.max(ledger_entries.c.created_at),
-                sa.func.coalesce(
-                    sa.func.sum(
-                        sa.case((ledger_entries.c.created_at >= since, 1), else_=0)
-                        if since is not None
-                        else sa.literal(1)
-                    ),
-                    0,
-                ),
-            ).where(*base)
+async def rule_completion_times(
+    conn: AsyncConnection, customer_id: int, rule_id: int
+) -> list[datetime]:
+    rows = await conn.execute(
+        sa.select(ledger_entries.c.created_at).where(
+            ledger_entries.c.customer_id == customer_id,
+            ledger_entries.c.rule_id == rule_id,
+            ledger_entries.c.kind == "earned_points_from_rule",
+            ledger_entries.c.state != "void",
         )
-    ).one()
-    return Completions(
-        total=int(row[0]),
-        within=int(row[2]),
-        last_at=None if row[1] is None else as_utc(row[1]),
     )
+    return [as_utc(row[0]) for row in rows]
 
 
 async def all_rule_completions(

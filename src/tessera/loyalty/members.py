@@ -1,4 +1,4 @@
-"""What happens to a member: sessions, enrolment, birthday, consent, rules and referrals.
+"""What happens to a member: enrolment, birthday, consent, rules and referrals.
 
 Every function here that writes runs inside ``store.transactions.write_transaction`` and starts
 by locking the customer (``find_customer(for_update=True)``), so the checks it makes still hold
@@ -8,7 +8,6 @@ when it writes.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -19,14 +18,13 @@ from tessera.customers.service import (
     email_key,
     find_customer,
     find_customer_by_referral_code,
-    get_or_create_customer,
     update_customer,
 )
 from tessera.kit.errors import Conflict, NotFound
-from tessera.loyalty import carts, rewards, rules, tiers
+from tessera.loyalty import rules, tiers
 from tessera.loyalty.program import LoyaltyProgram
 from tessera.loyalty.rewards import new_code
-from tessera.store.tables import customers, referee_incentives, referral_shares
+from tessera.store.tables import referee_incentives, referral_shares
 
 
 async def locked_customer(
@@ -64,78 +62,6 @@ async def enrol(
         now=now,
     )
     return customer, outcomes
-
-
-@dataclass(frozen=True, slots=True)
-class SessionResult:
-    customer: Customer
-    created: bool
-    enrolled: bool
-    outcomes: list[rules.RuleOutcome]
-    cart_actions: list[carts.RemoveLine]
-
-
-async def initialize_session(
-    conn: AsyncConnection,
-    program: LoyaltyProgram,
-    merchant_id: str,
-    *,
-    email: str,
-    channel: str,
-    currency: str,
-    page_url: str | None,
-    cart: carts.Cart | None,
-    now: datetime,
-) -> SessionResult:
-    customer, created = await get_or_create_customer(
-        conn,
-        program_id=program.id,
-        site_id=program.site.id,
-        merchant_id=merchant_id,
-        email=email,
-        state="guest",
-    )
-    customer = await find_customer(conn, program.id, merchant_id, for_update=True) or customer
-    if customer.email.lower() != email_key(email) and not created:
-        # A known customer's email is theirs to keep; a new one must not belong to anyone else.
-        owner = await conn.scalar(
-            sa.select(customers.c.merchant_id).where(
-                customers.c.program_id == program.id, customers.c.email_key == email_key(email)
-            )
-        )
-        if owner is not None and owner != merchant_id:
-            raise Conflict(
-                "email_already_in_use",
-                "This email address belongs to another customer of the program",
-            )
-    outcomes: list[rules.RuleOutcome] = []
-    enrolled = False
-    if customer.state == "guest" and program.document.auto_enrol:
-        customer, outcomes = await enrol(
-            conn, program, customer, channel=channel, currency=currency, now=now
-        )
-        enrolled = True
-    if customer.state == "enrolled":
-        triggered = []
-        if channel == "web" and page_url:
-            triggered += rules.pageview_rules(program, page_url)
-        if channel == "mobile":
-            triggered += rules.mobile_session_rules(program)
-        if rules.is_birthday(customer, now):
-            triggered += rules.rules_of_kind(program, "birthday")
-        outcomes += await rules.trigger_rules(
-            conn, program, customer, triggered, channel=channel, currency=currency, now=now
-        )
-    actions = await carts.settle_cart(
-        conn, program, await rewards.claims_of(conn, customer.id), cart, now
-    )
-    return SessionResult(
-        customer=customer,
-        created=created,
-        enrolled=enrolled,
-        outcomes=outcomes,
-        cart_actions=actions,
-    )
 
 
 def valid_birthday(month: int, day: int, year: int, today: date) -> bool:

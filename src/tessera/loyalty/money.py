@@ -28,6 +28,7 @@ def _whole_pattern(language: str) -> str:
     return pattern.split(";", 1)[0].replace(".00", "")
 
 
+@lru_cache(maxsize=4096)
 def format_money(amount: float, currency: str, language: str) -> str:
     locale = _locale(language)
     code = currency.upper()
@@ -48,13 +49,14 @@ def money(amount: float, currency: str, language: str) -> dict[str, Any]:
 def percentage(value: float, language: str) -> dict[str, Any]:
     """The contract's PercentageAmount: ``{"percentage": 10, "formatted": "10%"}``."""
     shown: float | int = int(value) if float(value).is_integer() else value
-    return {
-        "percentage": shown,
-        "formatted": format_percent(
-            value / 100, locale=_locale(language), decimal_quantization=False
-        ),
-    }
+    return {"percentage": shown, "formatted": _percent(value, language)}
 
 
+@lru_cache(maxsize=1024)
+def _percent(value: float, language: str) -> str:
+    return format_percent(value / 100, locale=_locale(language), decimal_quantization=False)
+
+
+@lru_cache(maxsize=4096)
 def number(value: int, language: str) -> str:
     return format_decimal(value, locale=_locale(language))

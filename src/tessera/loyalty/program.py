@@ -3,8 +3,9 @@ variants, channels and limit windows that every service applies the same way."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,6 +29,9 @@ class LoyaltyProgram:
     site: Site
     version: int
     document: ProgramDocument
+    # What adapters derive from this version (encoded configuration...): built once, dropped
+    # with the version (tessera.loyalty.program_cache).
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def id(self) -> int:

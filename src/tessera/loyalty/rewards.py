@@ -19,13 +19,13 @@ from tessera.customers.service import Customer
 from tessera.kit.clock import as_utc
 from tessera.kit.errors import Conflict, NotFound
 from tessera.loyalty import ledger
-from tessera.loyalty.program import LoyaltyProgram, Variant, variant_of, window_start
+from tessera.loyalty.eligibility import MemberFacts, reward_refusal
+from tessera.loyalty.program import LoyaltyProgram, Variant, variant_of
 from tessera.loyalty.rules import member_tier_id, require_member
 from tessera.programs.configuration import (
     ActiveSubscriptionDiscountVoucherReward,
     ActiveSubscriptionProductReward,
     CartDiscountVoucherReward,
-    CartVariableDiscountVoucherReward,
     CollectionDiscountVoucherReward,
     CustomReward,
     FreeShippingVoucherReward,
@@ -125,78 +125,51 @@ async def get_claim(conn: AsyncConnection, program_id: int, claim_id: int) -> Cl
     return _claim(row)
 
 
-def offer_for(
-    reward: Reward, variant: Variant, *, channel: str, currency: str, country: str | None
-) -> bool:
-    """Whether the member's variant of ``reward`` is offered on this channel, currency, country."""
-    if not variant.enabled or channel not in reward.channels:
-        return False
-    if (
-        country is not None
-        and reward.countries is not None
-        and country.upper() not in reward.countries
-    ):
-        return False
-    return priced_in(reward, currency)
-
-
-def priced_in(reward: Reward, currency: str) -> bool:
-    """A reward whose money has no amount in ``currency`` is not offered in it."""
-    for name in (
-        "discount",
-        "minimum_spend",
-        "max_shipping",
-        "initial_balance",
-        "minimum_discount",
-        "maximum_discount",
-    ):
-        value = getattr(reward, name, None)
-        percentage = name == "discount" and getattr(reward, "discount_type", "") == "percentage"
-        if isinstance(value, dict) and currency.lower() not in value and not percentage:
-            return False
-    if isinstance(reward, ProductCartReward):
-        total = reward.cart_requirements.minimum_cart_total
-        if isinstance(total, dict) and currency.lower() not in total:
-            return False
-    return True
-
-
-def stock_left(
-    reward: ProductCartReward | ActiveSubscriptionProductReward, variant_id: str, claimed: int
-) -> int | None:
-    for variant in reward.product.variants:
-        if variant.id == variant_id:
-            return None if variant.inventory_count is None else variant.inventory_count - claimed
-    return 0
-
-
-async def _claims_count(
-    conn: AsyncConnection, customer_id: int, reward_id: int, since: datetime | None
-) -> int:
-    conditions = [
-        claimed_rewards.c.customer_id == customer_id,
-        claimed_rewards.c.reward_id == reward_id,
-        claimed_rewards.c.state != "void",
-    ]
-    if since is not None:
-        conditions.append(claimed_rewards.c.claimed_at >= since)
-    return int(await conn.scalar(sa.select(sa.func.count()).where(*conditions)) or 0)
-
-
-async def variant_claims(
-    conn: AsyncConnection, program_id: int, reward_id: int, variant_id: str
-) -> int:
-    """Claims of one product variant across the program: the stock it has used up."""
-    rows = (
-        await conn.execute(
-            sa.select(claimed_rewards.c.details).where(
-                claimed_rewards.c.program_id == program_id,
-                claimed_rewards.c.reward_id == reward_id,
-                claimed_rewards.c.state != "void",
-            )
+async def _claim_times(conn: AsyncConnection, customer_id: int, reward_id: int) -> list[datetime]:
+    rows = await conn.execute(
+        sa.select(claimed_rewards.c.claimed_at).where(
+            claimed_rewards.c.customer_id == customer_id,
+            claimed_rewards.c.reward_id == reward_id,
+            claimed_rewards.c.state != "void",
         )
-    ).all()
-    return sum(1 for row in rows if row[0].get("variant_id") == variant_id)
+    )
+    return [as_utc(row[0]) for row in rows]
+
+
+def _refused(
+    code: str, reward: Reward, variant: Variant, balance: int, variant_id: str | None
+) -> Conflict:
+    match code:
+        case "reward_kind_mismatch":
+            return Conflict(code, "This reward is spent at checkout, not redeemed")
+        case "reward_not_enabled_for_customer":
+            return Conflict(code, f"Reward {reward.id} is not available to this customer here")
+        case "reward_limit_reached":
+            return Conflict(code, f"Reward {reward.id} has reached its limit")
+        case "invalid_variant_id":
+            return Conflict(code, f"Variant {variant_id} is not in this reward")
+        case "reward_out_of_stock":
+            return Conflict(code, "This product variant is out of stock")
+        case "max_cart_redemptions_reached":
+            assert isinstance(reward, ProductCartReward)
+            assert reward.max_redemptions_per_cart is not None
+            return MaxCartRedemptionsReached(reward.max_redemptions_per_cart)
+    return Conflict(
+        "insufficient_points",
+        f"This reward costs {variant.points} points; the customer has {balance}",
+    )
+
+
+def find_reward(program: LoyaltyProgram, reward_id: int, kind: str) -> Reward:
+    """The program's reward ``reward_id``, which must be of ``kind``."""
+    reward = program.reward(reward_id)
+    if reward is None:
+        raise NotFound("reward", f"Reward with ID `{reward_id}` not found")
+    if reward.kind != kind:
+        raise Conflict(
+            "reward_kind_mismatch", f"Reward {reward_id} is a {reward.kind} reward, not {kind}"
+        )
+    return reward
 
 
 def _details(
@@ -302,30 +275,19 @@ async def redeem(
 ) -> Claim:
     """Spend points on ``reward``; raise Conflict with the contract's code when it cannot be."""
     require_member(customer)
-    if isinstance(reward, CartVariableDiscountVoucherReward):
-        raise Conflict("reward_kind_mismatch", "This reward is spent at checkout, not redeemed")
     tier_id = await member_tier_id(conn, program, customer, currency, now)
     variant = variant_of(reward, tier_id, language)
-    if not offer_for(reward, variant, channel=channel, currency=currency, country=country):
-        raise Conflict(
-            "reward_not_enabled_for_customer",
-            f"Reward {reward.id} is not available to this customer here",
-        )
-    if reward.limit is not None:
-        since = window_start(reward.limit.interval, now)
-        if await _claims_count(conn, customer.id, reward.id, since) >= reward.limit.count:
-            raise Conflict("reward_limit_reached", f"Reward {reward.id} has reached its limit")
-    if isinstance(reward, ProductCartReward | ActiveSubscriptionProductReward):
-        if variant_id is None or not any(v.id == variant_id for v in reward.product.variants):
-            raise Conflict("invalid_variant_id", f"Variant {variant_id} is not in this reward")
-        claimed = await variant_claims(conn, program.id, reward.id, variant_id)
-        left = stock_left(reward, variant_id, claimed)
-        if left is not None and left <= 0:
-            raise Conflict("reward_out_of_stock", "This product variant is out of stock")
-    if isinstance(reward, ProductCartReward):
-        assert cart_id is not None
-        if reward.max_redemptions_per_cart is not None:
-            in_cart = await conn.scalar(
+    stocked = isinstance(reward, ProductCartReward | ActiveSubscriptionProductReward)
+    facts = MemberFacts(
+        balance=await ledger.approved_balance(conn, customer.id),
+        claim_times={reward.id: await _claim_times(conn, customer.id, reward.id)},
+        stock_claimed=await stock_claims(conn, program.id, [reward.id]) if stocked else {},
+        now=now,
+    )
+    in_cart = None
+    if isinstance(reward, ProductCartReward) and reward.max_redemptions_per_cart is not None:
+        in_cart = int(
+            await conn.scalar(
                 sa.select(sa.func.count()).where(
                     claimed_rewards.c.customer_id == customer.id,
                     claimed_rewards.c.reward_id == reward.id,
@@ -333,14 +295,21 @@ async def redeem(
                     claimed_rewards.c.state == ACTIVE,
                 )
             )
-            if int(in_cart or 0) >= reward.max_redemptions_per_cart:
-                raise MaxCartRedemptionsReached(reward.max_redemptions_per_cart)
-    balance = await ledger.approved_balance(conn, customer.id)
-    if balance < variant.points:
-        raise Conflict(
-            "insufficient_points",
-            f"This reward costs {variant.points} points; the customer has {balance}",
+            or 0
         )
+    refusal = reward_refusal(
+        reward,
+        variant,
+        facts,
+        channel=channel,
+        currency=currency,
+        country=country,
+        # A product reward needs a variant: none asked for is no variant of the reward.
+        variant_id=(variant_id or "") if stocked else None,
+        in_cart=in_cart,
+    )
+    if refusal is not None:
+        raise _refused(refusal, reward, variant, facts.balance, variant_id)
     expires_at = None
     if isinstance(reward, ProductCartReward):
         expires_at = now + timedelta(minutes=reward.cart_hold_minutes)
@@ -420,19 +389,35 @@ async def refund(
     return await get_claim(conn, program.id, claim.id)
 
 
-async def claim_stats(conn: AsyncConnection, customer_id: int) -> dict[int, list[datetime]]:
-    """Claim times per reward id (void claims left out), for the rewards' customer context."""
+def claim_times(claims: list[Claim]) -> dict[int, list[datetime]]:
+    """Claim times per reward id (void claims left out), for limits and the customer context."""
+    times: dict[int, list[datetime]] = {}
+    for claim in claims:
+        if claim.state != "void":
+            times.setdefault(claim.reward_id, []).append(claim.claimed_at)
+    return times
+
+
+async def stock_claims(
+    conn: AsyncConnection, program_id: int, reward_ids: list[int]
+) -> dict[tuple[int, str], int]:
+    """Claims per (reward, product variant) across the program, in one query: stock used up."""
+    if not reward_ids:
+        return {}
     rows = (
         await conn.execute(
-            sa.select(claimed_rewards.c.reward_id, claimed_rewards.c.claimed_at).where(
-                claimed_rewards.c.customer_id == customer_id, claimed_rewards.c.state != "void"
+            sa.select(claimed_rewards.c.reward_id, claimed_rewards.c.details).where(
+                claimed_rewards.c.program_id == program_id,
+                claimed_rewards.c.reward_id.in_(reward_ids),
+                claimed_rewards.c.state != "void",
             )
         )
     ).all()
-    stats: dict[int, list[datetime]] = {}
-    for reward_id, claimed_at in rows:
-        stats.setdefault(int(reward_id), []).append(as_utc(claimed_at))
-    return stats
+    counts: dict[tuple[int, str], int] = {}
+    for reward_id, details in rows:
+        key = (int(reward_id), str(details.get("variant_id")))
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 async def mark_used(

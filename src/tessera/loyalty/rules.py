@@ -13,9 +13,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import Customer
-from tessera.kit.errors import Conflict
+from tessera.kit.errors import Conflict, NotFound
 from tessera.loyalty import ledger, tiers
-from tessera.loyalty.program import LoyaltyProgram, rule_limit, variant_of, window_start
+from tessera.loyalty.eligibility import rule_refusal
+from tessera.loyalty.program import LoyaltyProgram, variant_of
 from tessera.programs.configuration import CustomRule, PageviewRule, Rule
 
 
@@ -55,17 +56,14 @@ async def complete_rule(
     require_member(customer)
     tier_id = await member_tier_id(conn, program, customer, currency, now)
     variant = variant_of(rule, tier_id, program.site.default_language)
-    if not variant.enabled or channel not in rule.channels:
+    completed = await ledger.rule_completion_times(conn, customer.id, rule.id)
+    refusal = rule_refusal(rule, variant, channel=channel, completed=completed, now=now)
+    if refusal == "rule_not_enabled_for_customer":
         raise Conflict(
-            "rule_not_enabled_for_customer",
-            f"Rule {rule.id} is not enabled for this customer on the {channel} channel",
+            refusal, f"Rule {rule.id} is not enabled for this customer on the {channel} channel"
         )
-    limit = rule_limit(rule)
-    if limit is not None:
-        since = window_start(limit.interval, now)
-        done = await ledger.rule_completions(conn, customer.id, rule.id, since)
-        if done.within >= limit.count:
-            raise Conflict("rule_limit_reached", f"Rule {rule.id} has reached its limit")
+    if refusal is not None:
+        raise Conflict(refusal, f"Rule {rule.id} has reached its limit")
     await ledger.record(
         conn,
         program_id=program.id,
@@ -106,6 +104,20 @@ async def trigger_rules(
         except Conflict:
             continue
     return outcomes
+
+
+def find_completable_rule(program: LoyaltyProgram, rule_id: int, kind: str) -> Rule:
+    """The program's rule ``rule_id`` of ``kind``, if an integration may complete it directly."""
+    rule = program.rule(rule_id)
+    if rule is None:
+        raise NotFound("rule", f"Rule with ID `{rule_id}` not found")
+    if rule.kind != kind:
+        raise Conflict("rule_kind_mismatch", f"Rule {rule_id} is a {rule.kind} rule, not {kind}")
+    if not rule.completable or (isinstance(rule, CustomRule) and rule.trigger != "api"):
+        raise Conflict(
+            "rule_not_enabled_for_customer", f"Rule {rule_id} is completed by sessions, not here"
+        )
+    return rule
 
 
 def rules_of_kind(program: LoyaltyProgram, kind: str) -> list[Rule]:

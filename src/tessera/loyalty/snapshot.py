@@ -41,21 +41,23 @@ async def member_snapshot(
     completions: dict[int, list[datetime]] = {}
     for rule_id, at in await ledger.all_rule_completions(conn, customer.id):
         completions.setdefault(rule_id, []).append(at)
-    stock: dict[tuple[int, str], int] = {}
-    for reward in program.document.rewards:
-        for variant in getattr(getattr(reward, "product", None), "variants", []):
-            if variant.inventory_count is not None:
-                stock[(reward.id, variant.id)] = await rewards.variant_claims(
-                    conn, program.id, reward.id, variant.id
-                )
+    stocked = [
+        reward.id
+        for reward in program.document.rewards
+        if any(
+            variant.inventory_count is not None
+            for variant in getattr(getattr(reward, "product", None), "variants", [])
+        )
+    ]
+    claims = await rewards.claims_of(conn, customer.id)
     return MemberSnapshot(
         customer=customer,
         balances=await ledger.balances(conn, customer.id),
         standing=await tiers.standing(conn, program, customer, currency, now),
-        claims=await rewards.claims_of(conn, customer.id),
-        claim_times=await rewards.claim_stats(conn, customer.id),
+        claims=claims,
+        claim_times=rewards.claim_times(claims),
         completions=completions,
         history=await ledger.history(conn, customer.id),
-        variant_claims=stock,
+        variant_claims=await rewards.stock_claims(conn, program.id, stocked),
         now=now,
     )

@@ -11,6 +11,7 @@ money are a number (the same in every currency) or a map of currency to amount.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
@@ -658,6 +659,14 @@ def _check_entry(
 
 # --- storage -----------------------------------------------------------------------------------
 
+_applied: list[Callable[[int], None]] = []
+
+
+def on_apply(callback: Callable[[int], None]) -> None:
+    """Call ``callback(program_id)`` whenever this process applies a program version (caches of
+    the program in force re-check at once; other processes see it within their own bound)."""
+    _applied.append(callback)
+
 
 async def apply_document(conn: AsyncConnection, program_id: int, document: ProgramDocument) -> int:
     """Store ``document`` as the program's newest version and return that version number.
@@ -679,6 +688,8 @@ async def apply_document(conn: AsyncConnection, program_id: int, document: Progr
             created_at=utcnow(),
         )
     )
+    for callback in _applied:
+        callback(program_id)
     return version
 
 

@@ -21,8 +21,9 @@ from tessera.customers.service import find_customer, get_or_create_customer
 from tessera.kit.clock import utcnow
 from tessera.kit.errors import Conflict, NotFound
 from tessera.loyalty import members, rewards
+from tessera.loyalty.eligibility import MemberFacts, offer_for, reward_refusal
 from tessera.loyalty.members import enrol
-from tessera.loyalty.program import LoyaltyProgram, load_program, variant_of, window_start
+from tessera.loyalty.program import LoyaltyProgram, load_program, variant_of
 from tessera.loyalty.snapshot import MemberSnapshot, member_snapshot
 from tessera.programs.configuration import (
     ActiveSubscriptionProductReward,
@@ -203,14 +204,6 @@ def _shown_on_page(reward: Reward) -> RewardBlock | None:
     return None
 
 
-def _limit_reached(reward: Reward, snapshot: MemberSnapshot) -> bool:
-    if reward.limit is None:
-        return False
-    since = window_start(reward.limit.interval, snapshot.now)
-    times = snapshot.claim_times.get(reward.id, [])
-    return sum(1 for at in times if since is None or at >= since) >= reward.limit.count
-
-
 def _tier_progress(
     program: LoyaltyProgram, snapshot: MemberSnapshot, currency: str, language: str
 ) -> TierProgress | None:
@@ -323,19 +316,28 @@ async def build_loyalty_page(conn: AsyncConnection, session: WebviewSession) -> 
         )
 
     balance = page_customer.points if page_customer else 0
+    facts = MemberFacts(
+        balance=balance,
+        claim_times={} if snapshot is None else snapshot.claim_times,
+        stock_claimed={} if snapshot is None else snapshot.variant_claims,
+        now=now,
+    )
     offers: list[RewardOffer] = []
     for reward in program.document.rewards:
         variant = variant_of(reward, tier_id, language)
-        if not rewards.offer_for(
-            reward, variant, channel=WEBVIEW_CHANNEL, currency=currency, country=None
-        ):
+        if not offer_for(reward, variant, channel=WEBVIEW_CHANNEL, currency=currency, country=None):
             continue
         affordable = page_customer is not None and balance >= variant.points
         blocked_by = _shown_on_page(reward)
-        if blocked_by is None and snapshot is not None and _limit_reached(reward, snapshot):
-            blocked_by = "limit_reached"
-        if blocked_by is None and not affordable:
-            blocked_by = "insufficient_points"
+        if blocked_by is None:
+            # The engine's own answer, the one redeem_on_page will give.
+            refusal = reward_refusal(
+                reward, variant, facts, channel=WEBVIEW_CHANNEL, currency=currency, country=None
+            )
+            if refusal == "reward_limit_reached":
+                blocked_by = "limit_reached"
+            elif refusal is not None or not affordable:
+                blocked_by = "insufficient_points"
         offers.append(
             RewardOffer(
                 id=reward.id,

@@ -8,9 +8,11 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
+from tessera.loyalty.eligibility import priced_in
 from tessera.loyalty.money import money, percentage
 from tessera.loyalty.program import LoyaltyProgram, Variant, rule_limit, variant_of
-from tessera.loyalty.rewards import priced_in
 from tessera.programs.configuration import (
     ActiveSubscriptionDiscountVoucherReward,
     ActiveSubscriptionProductReward,
@@ -386,3 +388,12 @@ def site_configuration(program: LoyaltyProgram, view: View) -> dict[str, Any]:
     if incentive is not None:
         out["referee_incentive"] = incentive
     return out
+
+
+def configuration_bytes(program: LoyaltyProgram, view: View) -> bytes:
+    """The encoded SiteConfiguration, built once per program version and view."""
+    key = ("headless-configuration", view.channel, view.language, view.currency, view.country)
+    found: bytes | None = program.memo.get(key)
+    if found is None:
+        found = program.memo[key] = msgspec.json.encode(site_configuration(program, view))
+    return found

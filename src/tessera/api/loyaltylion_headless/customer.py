@@ -12,21 +12,20 @@ from babel.dates import format_timedelta
 from tessera.customers.service import Customer
 from tessera.kit.clock import iso_z
 from tessera.loyalty import carts
+from tessera.loyalty.eligibility import MemberFacts, count_within, reward_refusal
 from tessera.loyalty.money import money, percentage
 from tessera.loyalty.program import (
     LoyaltyProgram,
+    Variant,
     rule_limit,
     variant_of,
     window_end,
-    window_start,
 )
-from tessera.loyalty.rewards import Claim, stock_left
+from tessera.loyalty.rewards import Claim
 from tessera.loyalty.rules import RuleOutcome
 from tessera.loyalty.snapshot import MemberSnapshot
 from tessera.loyalty.tiers import TierStanding
 from tessera.programs.configuration import (
-    ActiveSubscriptionProductReward,
-    CartVariableDiscountVoucherReward,
     Limit,
     ProductCartReward,
     Reward,
@@ -70,8 +69,7 @@ def limit_state(
     """RuleCompletionLimitState (noun "completions") or RewardClaimLimitState ("claims")."""
     if limit is None:
         return {"state": "no_limit"}
-    since = window_start(limit.interval, now)
-    within = sum(1 for at in times if since is None or at >= since)
+    within = count_within(limit, times, now)
     if within >= limit.count:
         resets_at = window_end(limit.interval, now)
         if resets_at is None:
@@ -289,64 +287,68 @@ def available_rule(rule: Rule, snapshot: MemberSnapshot, view: View) -> dict[str
     }
 
 
+def member_facts(snapshot: MemberSnapshot) -> MemberFacts:
+    return MemberFacts(
+        balance=snapshot.balances.approved,
+        claim_times=snapshot.claim_times,
+        stock_claimed=snapshot.variant_claims,
+        now=snapshot.now,
+    )
+
+
 def can_redeem(
     reward: Reward,
-    cost: int,
+    variant: Variant,
     snapshot: MemberSnapshot,
-    claim_limit: dict[str, Any],
     view: View,
     cart: carts.Cart | None,
 ) -> dict[str, Any]:
-    if claim_limit["state"] in ("limit_reached_forever", "limit_reached_until_reset"):
-        return {"state": "claim_limit_reached"}
-    if isinstance(reward, CartVariableDiscountVoucherReward):
-        return {"state": "unknown"}  # decided at checkout, against the order
-    if isinstance(reward, ActiveSubscriptionProductReward) and not any(
-        (left := stock_left(reward, v.id, snapshot.variant_claims.get((reward.id, v.id), 0)))
-        is None
-        or left > 0
-        for v in reward.product.variants
-    ):
-        return {"state": "out_of_stock"}
-    if isinstance(reward, ProductCartReward):
-        stocked = [
-            v
-            for v in reward.product.variants
-            if (left := stock_left(reward, v.id, snapshot.variant_claims.get((reward.id, v.id), 0)))
-            is None
-            or left > 0
-        ]
-        if not stocked:
+    """The contract's CanRedeem: the engine's eligibility in the Headless API's words."""
+    check = in_cart = None
+    if isinstance(reward, ProductCartReward) and cart is not None:
+        check = carts.check_requirements(
+            money_in(reward.cart_requirements.minimum_cart_total, view.currency),
+            reward.cart_requirements.minimum_line_item_count,
+            cart,
+        )
+        in_cart = sum(
+            1
+            for claim in snapshot.claims
+            if claim.reward_id == reward.id
+            and is_active_cart_claim(claim)
+            and claim.cart_id == cart.id
+        )
+    refusal = reward_refusal(
+        reward,
+        variant,
+        member_facts(snapshot),
+        channel=view.channel,
+        currency=view.currency,
+        country=view.country,
+        cart=check,
+        in_cart=in_cart,
+    )
+    match refusal:
+        case None:
+            return {"state": "redeemable"}
+        case "reward_limit_reached":
+            return {"state": "claim_limit_reached"}
+        case "reward_kind_mismatch":
+            return {"state": "unknown"}  # decided at checkout, against the order
+        case "reward_out_of_stock":
             return {"state": "out_of_stock"}
-        if cart is not None:
-            check = carts.check_requirements(
-                money_in(reward.cart_requirements.minimum_cart_total, view.currency),
-                reward.cart_requirements.minimum_line_item_count,
-                cart,
-            )
-            if not check.met:
-                return {
-                    "state": "cart_requirements_not_met",
-                    "cart_requirements_detail": requirements_detail(check, view, view.currency),
-                }
-            in_cart = sum(
-                1
-                for claim in snapshot.claims
-                if claim.reward_id == reward.id
-                and is_active_cart_claim(claim)
-                and claim.cart_id == cart.id
-            )
-            if (
-                reward.max_redemptions_per_cart is not None
-                and in_cart >= reward.max_redemptions_per_cart
-            ):
-                return {"state": "max_redemptions_for_cart_reached"}
-    if snapshot.balances.approved < cost:
-        return {
-            "state": "insufficient_points",
-            "additional_points_required": cost - snapshot.balances.approved,
-        }
-    return {"state": "redeemable"}
+        case "cart_requirements_not_met":
+            assert check is not None
+            return {
+                "state": "cart_requirements_not_met",
+                "cart_requirements_detail": requirements_detail(check, view, view.currency),
+            }
+        case "max_cart_redemptions_reached":
+            return {"state": "max_redemptions_for_cart_reached"}
+    return {
+        "state": "insufficient_points",
+        "additional_points_required": variant.points - snapshot.balances.approved,
+    }
 
 
 def available_reward(
@@ -361,7 +363,7 @@ def available_reward(
         **reward_base(reward, view),
         "variant": reward_variant(reward, variant, view),
         "context": {
-            "can_redeem": can_redeem(reward, variant.points, snapshot, claim_limit, view, cart),
+            "can_redeem": can_redeem(reward, variant, snapshot, view, cart),
             "last_claimed_at": iso(max(times)) if times else None,
             "claim_count": len(times),
             "claim_limit": claim_limit,

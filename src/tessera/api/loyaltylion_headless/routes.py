@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 from starlette.routing import Route
@@ -16,15 +17,15 @@ from starlette.routing import Route
 from tessera.api.responses import json_response
 from tessera.customers.service import Customer, find_customer, find_customer_by_id
 from tessera.kit.clock import utcnow
-from tessera.kit.errors import Conflict, Invalid, NotFound
-from tessera.loyalty import carts, members, rewards, rules
-from tessera.loyalty.program import LoyaltyProgram, load_program
-from tessera.loyalty.snapshot import member_snapshot
-from tessera.programs.configuration import CustomRule, Reward, Rule
+from tessera.kit.errors import Invalid, NotFound
+from tessera.loyalty import carts, members, redemption, rewards, rules, session_start
+from tessera.loyalty.program import LoyaltyProgram
+from tessera.loyalty.program_cache import program_in_force
+from tessera.loyalty.snapshot import MemberSnapshot, member_snapshot
 from tessera.store.transactions import write_transaction
 
 from . import schemas
-from .configuration import View, site_configuration
+from .configuration import View, configuration_bytes
 from .customer import (
     active_cart_redemption,
     claimed_reward,
@@ -63,7 +64,7 @@ def envelope(view: View, program: LoyaltyProgram, customer: dict[str, Any]) -> d
         "currency": view.currency,
         "language": view.language,
         "customer": customer,
-        "configuration": site_configuration(program, view),
+        "configuration": msgspec.Raw(configuration_bytes(program, view)),
     }
 
 
@@ -72,15 +73,14 @@ def envelope(view: View, program: LoyaltyProgram, customer: dict[str, Any]) -> d
 
 @headless_endpoint(scope=READ)
 async def get_configuration(call: Call) -> Response:
-    async with call.tessera.engine.connect() as conn:
-        program = await load_program(conn, call.site)
-    return json_response(site_configuration(program, call.view))
+    program = await program_in_force(call.tessera.engine, call.site)
+    return Response(configuration_bytes(program, call.view), media_type="application/json")
 
 
 @headless_endpoint(scope=READ)
 async def get_customer(call: Call) -> Response:
+    program = await program_in_force(call.tessera.engine, call.site)
     async with call.tessera.engine.connect() as conn:
-        program = await load_program(conn, call.site)
         customer = await find_customer(conn, program.id, merchant_id(call))
         if customer is None:
             raise NotFound("customer", f"Customer with merchant ID `{merchant_id(call)}` not found")
@@ -132,20 +132,56 @@ async def initialize_session(call: Call) -> Response:
     if "@" not in email or " " in email or len(email) > 320:
         raise Invalid("Invalid request", {"customer.email": "must be an email address"})
     cart = domain_cart(body.cart)
-    async with write_transaction(call.tessera.engine) as conn:
-        program = await load_program(conn, call.site)
-        result = await members.initialize_session(
+    view = call.view
+    page_url = None if body.session is None else body.session.page_url
+    program = await program_in_force(call.tessera.engine, call.site)
+    now = utcnow()
+    # Most session starts change nothing: answer those from a read connection, no write lock.
+    async with call.tessera.engine.connect() as conn:
+        found = await session_start.unchanged_member(
             conn,
             program,
             merchant_id(call),
             email=email,
-            channel=call.view.channel,
-            currency=call.view.currency,
-            page_url=None if body.session is None else body.session.page_url,
+            channel=view.channel,
+            currency=view.currency,
+            page_url=page_url,
             cart=cart,
-            now=utcnow(),
+            now=now,
         )
-        customer = await customer_body(conn, program, result.customer, call.view, cart)
+    if found is not None:
+        customer, snapshot = found
+        shown = (
+            customer_identity(customer)
+            if snapshot is None
+            else enrolled_customer(program, snapshot, view, cart)
+        )
+        return json_response({**envelope(view, program, shown), "requested_cart_actions": []})
+
+    async def start(
+        conn: AsyncConnection,
+    ) -> tuple[session_start.SessionResult, MemberSnapshot | None]:
+        result = await session_start.initialize_session(
+            conn,
+            program,
+            merchant_id(call),
+            email=email,
+            channel=view.channel,
+            currency=view.currency,
+            page_url=page_url,
+            cart=cart,
+            now=now,
+        )
+        if result.customer.state != "enrolled":
+            return result, None
+        return result, await member_snapshot(conn, program, result.customer, view.currency, now)
+
+    result, snapshot = await call.tessera.writes.run(start)
+    written = (
+        customer_identity(result.customer)
+        if snapshot is None
+        else enrolled_customer(program, snapshot, view, cart)
+    )
     actions = [
         {
             "kind": "remove_cart_line",
@@ -160,9 +196,7 @@ async def initialize_session(call: Call) -> Response:
         }
         for action in result.cart_actions
     ]
-    return json_response(
-        {**envelope(call.view, program, customer), "requested_cart_actions": actions}
-    )
+    return json_response({**envelope(view, program, written), "requested_cart_actions": actions})
 
 
 @headless_endpoint(scope=WRITE)
@@ -171,8 +205,8 @@ async def set_birthday(call: Call) -> Response:
         call, "CustomersSetBirthdayRequestBody", schemas.SetBirthdayIn
     )
     b = body.birthday
+    program = await program_in_force(call.tessera.engine, call.site)
     async with write_transaction(call.tessera.engine) as conn:
-        program = await load_program(conn, call.site)
         customer, updated = await members.set_birthday(
             conn, program, merchant_id(call), month=b.month, day=b.day, year=b.year, now=utcnow()
         )
@@ -188,8 +222,8 @@ async def set_birthday(call: Call) -> Response:
 
 @headless_endpoint(scope=WRITE)
 async def enroll(call: Call) -> Response:
+    program = await program_in_force(call.tessera.engine, call.site)
     async with write_transaction(call.tessera.engine) as conn:
-        program = await load_program(conn, call.site)
         customer = await members.locked_customer(conn, program, merchant_id(call))
         was_guest = customer.state == "guest"
         customer, _ = await members.enrol(
@@ -206,8 +240,8 @@ async def enroll(call: Call) -> Response:
 
 @headless_endpoint(scope=WRITE)
 async def email_marketing_subscribe(call: Call) -> Response:
+    program = await program_in_force(call.tessera.engine, call.site)
     async with write_transaction(call.tessera.engine) as conn:
-        program = await load_program(conn, call.site)
         customer, updated, outcomes = await members.subscribe_email_marketing(
             conn,
             program,
@@ -237,8 +271,8 @@ async def claim_referee_incentive(call: Call) -> Response:
     )
     if body.referee_email is not None and "@" not in body.referee_email:
         raise Invalid("Invalid request", {"referee_email": "must be an email address"})
+    program = await program_in_force(call.tessera.engine, call.site)
     async with write_transaction(call.tessera.engine) as conn:
-        program = await load_program(conn, call.site)
         code = await members.claim_referee_incentive(
             conn,
             program,
@@ -254,24 +288,13 @@ async def claim_referee_incentive(call: Call) -> Response:
 @headless_endpoint(scope=WRITE, channel_required=False)
 async def track_share(call: Call) -> Response:
     body: schemas.TrackShareIn = await decode_body(call, "TrackShareRequest", schemas.TrackShareIn)
+    program = await program_in_force(call.tessera.engine, call.site)
     async with write_transaction(call.tessera.engine) as conn:
-        program = await load_program(conn, call.site)
         await members.track_share(conn, program, body.customer_merchant_id, body.channel, utcnow())
     return Response(status_code=204)
 
 
 # --- rewards -----------------------------------------------------------------------------------
-
-
-def find_reward(program: LoyaltyProgram, reward_id: int, kind: str) -> Reward:
-    reward = program.reward(reward_id)
-    if reward is None:
-        raise NotFound("reward", f"Reward with ID `{reward_id}` not found")
-    if reward.kind != kind:
-        raise Conflict(
-            "reward_kind_mismatch", f"Reward {reward_id} is a {reward.kind} reward, not {kind}"
-        )
-    return reward
 
 
 async def redeem_reward(
@@ -286,27 +309,24 @@ async def redeem_reward(
     fulfil: bool = False,
 ) -> tuple[LoyaltyProgram, rewards.Claim, dict[str, Any]]:
     view = call.view
+    program = await program_in_force(call.tessera.engine, call.site)
     async with write_transaction(call.tessera.engine) as conn:
-        program = await load_program(conn, call.site)
-        customer = await members.locked_customer(conn, program, customer_merchant_id)
-        reward = find_reward(program, reward_id, kind)
-        now = utcnow()
-        claim = await rewards.redeem(
+        customer, claim = await redemption.redeem_reward(
             conn,
             program,
-            customer,
-            reward,
+            customer_merchant_id,
+            reward_id,
+            kind,
             channel=view.channel,
             currency=view.currency,
             language=view.language,
             country=view.country,
-            now=now,
+            now=utcnow(),
             variant_id=variant_id,
             cart_id=cart_id,
             shipping_address_id=shipping_address_id,
+            fulfil=fulfil,
         )
-        if fulfil:
-            claim = await rewards.mark_used(conn, program, claim, now)
         shown = await customer_body(conn, program, customer, view)
     return program, claim, shown
 
@@ -404,8 +424,8 @@ async def refund_product_cart(call: Call) -> Response:
     body: schemas.RefundProductCartIn = await decode_body(
         call, "RewardsRefundProductCartRequestBody", schemas.RefundProductCartIn
     )
+    program = await program_in_force(call.tessera.engine, call.site)
     async with write_transaction(call.tessera.engine) as conn:
-        program = await load_program(conn, call.site)
         claim = await rewards.get_claim(conn, program.id, body.claimed_reward_id)
         customer = await find_customer_by_id(conn, program.id, claim.customer_id, for_update=True)
         assert customer is not None
@@ -422,19 +442,6 @@ async def refund_product_cart(call: Call) -> Response:
 # --- rules -------------------------------------------------------------------------------------
 
 
-def find_rule(program: LoyaltyProgram, rule_id: int, kind: str) -> Rule:
-    rule = program.rule(rule_id)
-    if rule is None:
-        raise NotFound("rule", f"Rule with ID `{rule_id}` not found")
-    if rule.kind != kind:
-        raise Conflict("rule_kind_mismatch", f"Rule {rule_id} is a {rule.kind} rule, not {kind}")
-    if not rule.completable or (isinstance(rule, CustomRule) and rule.trigger != "api"):
-        raise Conflict(
-            "rule_not_enabled_for_customer", f"Rule {rule_id} is completed by sessions, not here"
-        )
-    return rule
-
-
 def rule_complete(kind: str) -> Any:
     @headless_endpoint(scope=WRITE)
     async def complete(call: Call) -> Response:
@@ -442,10 +449,10 @@ def rule_complete(kind: str) -> Any:
             call, "CompleteRuleRequest", schemas.CompleteRuleIn
         )
         view = call.view
+        program = await program_in_force(call.tessera.engine, call.site)
         async with write_transaction(call.tessera.engine) as conn:
-            program = await load_program(conn, call.site)
             customer = await members.locked_customer(conn, program, body.customer_merchant_id)
-            rule = find_rule(program, body.rule_id, kind)
+            rule = rules.find_completable_rule(program, body.rule_id, kind)
             outcome = await rules.complete_rule(
                 conn,
                 program,
