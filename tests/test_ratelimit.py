@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tessera.ratelimit import RateLimiter
-from tests.services import free_port
+from tests.services import RedisServer, free_port
 
 LIMIT = "2 per 2 seconds"
 
@@ -46,3 +46,18 @@ async def test_an_unreachable_redis_means_counting_in_the_process() -> None:
     finally:
         await limiter.close()
     assert allowed == [True, True, True, False]
+
+
+async def test_concurrent_hits_on_redis_share_calls_and_count_exactly(
+    redis_server: RedisServer,
+) -> None:
+    limiter = RateLimiter(redis_server.url)
+    key = f"key:{free_port()}"
+    try:
+        hits = await asyncio.gather(*(limiter.hit("10/minute", "admin", key) for _ in range(25)))
+        other = await limiter.hit("10/minute", "admin", f"{key}:other")
+    finally:
+        await limiter.close()
+    assert [hit.allowed for hit in hits] == [True] * 10 + [False] * 15
+    assert [hit.remaining for hit in hits[:10]] == list(range(9, -1, -1))
+    assert other.allowed and other.remaining == 9

@@ -7,8 +7,9 @@ library parses them ("100/second", "30/minute", "5000 per 1 second").
 Each caller's window is the list of the times of its accepted requests. One hit is one step:
 drop the times that left the window, accept if fewer than the limit remain, and report what the
 RateLimit-* headers need. In Redis that step is one Lua script, so a request costs one round
-trip and workers (and machines) share the counters; the script reads Redis's own clock, so
-machines with skewed clocks still agree. Without Redis the windows live in the process.
+trip (shared with the requests that arrive meanwhile) and workers (and machines) share the
+counters; the script reads Redis's own clock, so machines with skewed clocks still agree.
+Without Redis the windows live in the process.
 
 When Redis cannot be reached the limiter fails over, it does not fail the request: for
 ``OUTAGE_RETRY_SECONDS`` it counts in the process (each worker then enforces the limit on its
@@ -19,6 +20,7 @@ per-worker limits are still limits.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import deque
@@ -129,38 +131,60 @@ class MemoryWindows:
         self._windows.clear()
 
 
-# KEYS[1]: the caller's list of accepted request times, newest first.
-# ARGV: limit, window in seconds. Returns {allowed (0/1), count, seconds until the oldest leaves};
-# the last as a string, because Redis truncates Lua numbers to integers in replies.
+# One call steps the windows of a batch of requests, in order (a key may appear more than once).
+# KEYS[i]: request i's list of accepted request times, newest first; ARGV[2i-1], ARGV[2i]: its
+# limit and window in seconds. Returns, per request, {allowed (0/1), count, seconds until the
+# oldest leaves}; the last as a string, because Redis truncates Lua numbers to integers.
 ACQUIRE_SCRIPT = """
 -- Redis 7 replicates a script's effects by default; older versions need asking (for TIME).
 redis.replicate_commands()
-local key = KEYS[1]
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local cutoff = now - window
-while true do
-  local last = redis.call('LINDEX', key, -1)
-  if not last or tonumber(last) > cutoff then break end
-  redis.call('RPOP', key)
+local stamp = string.format('%.6f', now)
+local replies = {}
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[2 * i - 1])
+  local window = tonumber(ARGV[2 * i])
+  local cutoff = now - window
+  while true do
+    local last = redis.call('LINDEX', key, -1)
+    if not last or tonumber(last) > cutoff then break end
+    redis.call('RPOP', key)
+  end
+  local count = redis.call('LLEN', key)
+  local allowed = 0
+  if count < limit then
+    redis.call('LPUSH', key, stamp)
+    redis.call('PEXPIRE', key, math.ceil(window * 1000))
+    count = count + 1
+    allowed = 1
+  end
+  local oldest = tonumber(redis.call('LINDEX', key, -1) or now)
+  replies[#replies + 1] = allowed
+  replies[#replies + 1] = count
+  replies[#replies + 1] = string.format('%.6f', oldest + window - now)
 end
-local count = redis.call('LLEN', key)
-local allowed = 0
-if count < limit then
-  redis.call('LPUSH', key, string.format('%.6f', now))
-  redis.call('PEXPIRE', key, math.ceil(window * 1000))
-  count = count + 1
-  allowed = 1
-end
-local oldest = tonumber(redis.call('LINDEX', key, -1) or now)
-return {allowed, count, string.format('%.6f', oldest + window - now)}
+return replies
 """
+# Requests stepped by one script call at most (its arguments are held in Redis's memory).
+MAX_BATCH = 256
+
+
+@dataclass(slots=True)
+class _Hit:
+    key: str
+    limit: int
+    seconds: float
+    answer: asyncio.Future[Window]
 
 
 class RedisWindows:
-    """Windows in Redis, shared by every worker and machine that uses the same Redis."""
+    """Windows in Redis, shared by every worker and machine that uses the same Redis.
+
+    Concurrent requests share round trips: the hits that arrive while one script call is on its
+    way go together in the next, so under load a request costs a share of one call, not a call of
+    its own (redis-py spends tens of microseconds of CPU on each). An idle server sends a lone
+    hit at once. (All keys of a call must live on one Redis: no Redis Cluster.)"""
 
     def __init__(self, url: str) -> None:
         self.client: aioredis.Redis = aioredis.Redis.from_url(
@@ -171,13 +195,46 @@ class RedisWindows:
             retry=Retry(NoBackoff(), 0),
         )
         self._acquire = self.client.register_script(ACQUIRE_SCRIPT)
+        self._pending: list[_Hit] = []
+        self._sender: asyncio.Task[None] | None = None
 
     async def acquire(self, key: str, limit: int, seconds: float) -> Window:
-        reply: Any = await self._acquire(keys=[KEY_PREFIX + key], args=[limit, seconds])
-        allowed, count, reset_after = reply
-        return Window(bool(allowed), int(count), float(reset_after))
+        hit = _Hit(KEY_PREFIX + key, limit, seconds, asyncio.get_running_loop().create_future())
+        self._pending.append(hit)
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_batches())
+        return await hit.answer
+
+    async def _send_batches(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[:MAX_BATCH]
+                del self._pending[:MAX_BATCH]
+                await self._send(batch)
+        finally:
+            self._sender = None
+
+    async def _send(self, batch: list[_Hit]) -> None:
+        args: list[float] = []
+        for hit in batch:
+            args += (hit.limit, hit.seconds)
+        try:
+            reply: Any = await self._acquire(keys=[hit.key for hit in batch], args=args)
+        except BaseException as exc:
+            for hit in batch:
+                if not hit.answer.done():
+                    hit.answer.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for index, hit in enumerate(batch):
+            allowed, count, reset_after = reply[3 * index : 3 * index + 3]
+            if not hit.answer.done():
+                hit.answer.set_result(Window(bool(allowed), int(count), float(reset_after)))
 
     async def close(self) -> None:
+        if self._sender is not None:
+            await asyncio.shield(self._sender)
         await self.client.aclose()
 
 
