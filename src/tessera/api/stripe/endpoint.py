@@ -25,7 +25,6 @@ from tessera.kit.errors import (
     UnsupportedMediaType,
 )
 from tessera.state import Tessera
-from tessera.store.transactions import savepoint
 
 from . import idempotency
 from .errors import MISSING_KEY, StripeApiError, render
@@ -157,34 +156,50 @@ class Answer:
     replayed: bool = False
 
 
+Claim = Callable[[AsyncConnection], Awaitable[idempotency.Record | idempotency.Replay]]
+
+
+class ErrorToStore(Exception):
+    """The endpoint answered an error; its writes are rolled back with the unit of work, and the
+    answer is then stored for its Idempotency-Key by a unit of its own (``store_error``)."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+
+
 async def answer(
     conn: AsyncConnection,
     run: Callable[[AsyncConnection], Awaitable[Any]],
     headers: dict[str, str],
-    claim: Callable[[AsyncConnection], Awaitable[idempotency.Record | idempotency.Replay]] | None,
+    claim: Claim | None,
 ) -> Answer:
-    """The endpoint's answer, in the request's write transaction ``conn``: the Idempotency-Key
-    claimed (or its stored answer replayed), the endpoint run in a savepoint that its error
-    undoes, and the answer, success or error, stored with the key before the commit."""
-    record = None
-    if claim is not None:
-        started = await claim(conn)
-        if isinstance(started, idempotency.Replay):
-            return Answer(started.status, started.body, replayed=True)
-        record = started
-    if record is None:
+    """The endpoint's answer, in the request's unit of work ``conn``: the Idempotency-Key
+    claimed (or its stored answer replayed), the endpoint run, and its answer stored with the
+    key before the commit. An error answer raises ErrorToStore, undoing the endpoint's writes
+    and the claim: errors are rare, and undoing them needs no savepoint of the endpoint's own."""
+    if claim is None:
         return Answer(200, msgspec.json.encode(await run(conn)))
+    started = await claim(conn)
+    if isinstance(started, idempotency.Replay):
+        return Answer(started.status, started.body, replayed=True)
     try:
-        async with savepoint(conn, "endpoint"):
-            payload = await run(conn)
+        payload = await run(conn)
     except (DomainError, ParamError, StripeApiError) as exc:
         response = render(exc, headers)
-        result = Answer(response.status_code, bytes(response.body))
-    else:
-        result = Answer(200, msgspec.json.encode(payload))
-    if record is not None:
-        await idempotency.complete(conn, record, result.status, result.body)
-    return result
+        raise ErrorToStore(Answer(response.status_code, bytes(response.body))) from exc
+    body = msgspec.json.encode(payload)
+    await idempotency.complete(conn, started, 200, body)
+    return Answer(200, body)
+
+
+async def store_error(conn: AsyncConnection, claim: Claim, error: Answer) -> Answer:
+    """Store an error answer for its key, unless a concurrent request with the key has stored
+    an answer since: then that one is the key's answer."""
+    started = await claim(conn)
+    if isinstance(started, idempotency.Replay):
+        return Answer(started.status, started.body, replayed=True)
+    await idempotency.complete(conn, started, error.status, error.body)
+    return error
 
 
 def stripe_endpoint(
@@ -233,9 +248,15 @@ def stripe_endpoint(
                         key=idempotency_key,
                         fingerprint=fingerprint(request.method, request.url.path, raw),
                     )
-                result = await tessera.writes.run(
-                    partial(answer, run=run, headers=headers, claim=claim)
-                )
+                try:
+                    result = await tessera.writes.run(
+                        partial(answer, run=run, headers=headers, claim=claim)
+                    )
+                except ErrorToStore as error:
+                    assert claim is not None
+                    result = await tessera.writes.run(
+                        partial(store_error, claim=claim, error=error.answer)
+                    )
             except (DomainError, ParamError, StripeApiError) as exc:
                 return render(exc, headers)
             if result.replayed:
