@@ -3,11 +3,11 @@ the v2 envelope."""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera.api.dialect_app import DialectApp
 from tessera.kit.errors import INTERNAL_ERROR
 
 from .errors import error_body
@@ -25,8 +25,9 @@ async def admin_server_error(request: Request, exc: Exception) -> Response:
     return Response(error_body(INTERNAL_ERROR), 500, media_type="application/json")
 
 
-def admin_app() -> Starlette:
-    return Starlette(
-        routes=routes,
-        exception_handlers={HTTPException: admin_http_error, 500: admin_server_error},
+def admin_app() -> DialectApp:
+    return DialectApp(
+        routes,
+        http_error=admin_http_error,
+        server_error=admin_server_error,
     )

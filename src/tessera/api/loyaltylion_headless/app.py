@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import msgspec
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera.api.dialect_app import DialectApp
 from tessera.kit.errors import INTERNAL_ERROR
 
 from .routes import routes
@@ -32,8 +32,9 @@ async def headless_server_error(request: Request, exc: Exception) -> Response:
     return Response(msgspec.json.encode(body), 500, media_type="application/json")
 
 
-def headless_app() -> Starlette:
-    return Starlette(
-        routes=routes,
-        exception_handlers={HTTPException: headless_http_error, 500: headless_server_error},
+def headless_app() -> DialectApp:
+    return DialectApp(
+        routes,
+        http_error=headless_http_error,
+        server_error=headless_server_error,
     )

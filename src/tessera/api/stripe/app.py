@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import secrets
 
-from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tessera.api.dialect_app import DialectApp
 from tessera.kit.errors import INTERNAL_ERROR
 
 from .errors import StripeApiError, render, unrecognized_url
@@ -57,9 +55,10 @@ async def stripe_server_error(request: Request, exc: Exception) -> Response:
     return render(StripeApiError(500, INTERNAL_ERROR, type="api_error"), {})
 
 
-def stripe_app() -> Starlette:
-    return Starlette(
-        routes=routes,
-        middleware=[Middleware(StripeHeaders)],
-        exception_handlers={HTTPException: stripe_http_error, 500: stripe_server_error},
+def stripe_app() -> DialectApp:
+    return DialectApp(
+        routes,
+        http_error=stripe_http_error,
+        server_error=stripe_server_error,
+        middleware=StripeHeaders,
     )
