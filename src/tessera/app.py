@@ -80,7 +80,9 @@ def create_app(settings: Settings | None = None) -> TesseraApp:
             if access_log is not None:
                 access_log.flush()
 
+    # Matched in order: the load balancer's probe first, then the session APIs.
     routes = [
+        Route("/healthz", Healthz(), methods=["GET"]),
         Mount("/v2", app=admin_app()),
         Mount("/headless/2025-06", app=headless_app()),
         Mount("/v1", app=stripe_app()),
@@ -88,7 +90,6 @@ def create_app(settings: Settings | None = None) -> TesseraApp:
         Route("/openapi/{name}.json", openapi),
         Route("/docs", api_docs.index),
         Route("/docs/{name}", api_docs.contract_page),
-        Route("/healthz", Healthz(), methods=["GET"]),
         Route("/metrics", metrics_endpoint),
     ]
     return TesseraApp(routes, lifespan, metrics, access_log)
