@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import pwd
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,21 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
-from tests.services import RedisServer, free_port, start_redis, wait_for_port
+from tests.services import (
+    PostgresServer,
+    RedisServer,
+    free_port,
+    start_postgres,
+    start_redis,
+    wait_for_port,
+)
 
 from bench.endpoints import Demo, stripe_create_customer
 
 ROOT = Path(__file__).resolve().parent.parent
 # High enough never to refuse, so the limiter's full cost is measured without 429s.
 RAISED_LIMIT = "1000000/second"
-# PostgreSQL as production runs it: every acknowledged commit is on disk. (The test suite's
-# throwaway cluster turns these off; a benchmark of that would flatter PostgreSQL.)
-DURABLE_POSTGRES = {
-    "fsync": "on",
-    "synchronous_commit": "on",
-    "full_page_writes": "on",
-    "max_connections": "200",
-}
 
 
 @dataclass(frozen=True)
@@ -51,73 +47,6 @@ SETUPS = {
         Setup("postgresql", "PostgreSQL (durable) + Redis, 2 workers", "postgresql", 2, redis=True),
     )
 }
-
-
-def find_binary(name: str, package: str, extra_globs: tuple[str, ...] = ()) -> str:
-    found = shutil.which(name)
-    if found:
-        return found
-    for pattern in extra_globs:
-        matches = sorted(glob.glob(pattern))
-        if matches:
-            return matches[-1]
-    raise SystemExit(f"{name} is not installed: install the Debian package {package}")
-
-
-@dataclass
-class Postgres:
-    port: int
-    data_dir: Path
-    pg_ctl: list[str]
-
-    def url(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
-
-    def stop(self) -> None:
-        subprocess.run(
-            [*self.pg_ctl, "-D", str(self.data_dir), "-m", "fast", "stop"],
-            check=False,
-            capture_output=True,
-        )
-
-
-def start_durable_postgres(base: Path) -> Postgres:
-    """A throwaway cluster with production durability (see DURABLE_POSTGRES)."""
-    initdb = find_binary("initdb", "postgresql", ("/usr/lib/postgresql/*/bin/initdb",))
-    pg_ctl = str(Path(initdb).resolve().parent / "pg_ctl")
-    base.mkdir(parents=True, exist_ok=True)
-    data_dir = base / "pgdata"
-    run_as: list[str] = []
-    if os.geteuid() == 0:
-        # PostgreSQL refuses to run as root; Debian's package creates the postgres user.
-        user = pwd.getpwnam("postgres")
-        os.chown(base, user.pw_uid, user.pw_gid)
-        run_as = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(
-        [*run_as, initdb, "-D", str(data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    settings = " ".join(f"-c {name}={value}" for name, value in DURABLE_POSTGRES.items())
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 {settings}"
-    subprocess.run(
-        [
-            *run_as,
-            pg_ctl,
-            "-D",
-            str(data_dir),
-            "-o",
-            options,
-            "-l",
-            str(base / "log"),
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return Postgres(port=port, data_dir=data_dir, pg_ctl=[*run_as, pg_ctl])
 
 
 def sync_url(database_url: str) -> str:
@@ -144,13 +73,13 @@ class Services:
     """PostgreSQL and Redis, started on first use and stopped at the end of the whole bench."""
 
     workdir: Path
-    postgres: Postgres | None = None
+    postgres: PostgresServer | None = None
     redis: RedisServer | None = None
     databases: int = 0
 
     def postgres_url(self) -> str:
         if self.postgres is None:
-            self.postgres = start_durable_postgres(self.workdir / "postgres")
+            self.postgres = start_postgres(self.workdir / "postgres", durable=True)
         self.databases += 1
         name = f"bench_{self.databases}"
         engine = sa.create_engine(
