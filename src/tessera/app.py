@@ -18,6 +18,7 @@ from tessera.api.loyaltylion_admin.app import admin_app
 from tessera.api.loyaltylion_headless.app import headless_app
 from tessera.api.stripe.app import stripe_app
 from tessera.config import Settings
+from tessera.kit.collector import tuned_for_serving
 from tessera.logs import LEVELS, configure_logging
 from tessera.observability import AccessLog, Metrics, ObservabilityMiddleware
 from tessera.state import Tessera
@@ -74,7 +75,8 @@ def create_app(settings: Settings | None = None) -> TesseraApp:
     async def lifespan(app: object) -> AsyncIterator[dict[str, Any]]:
         tessera = Tessera.start(settings)
         try:
-            yield {"tessera": tessera}
+            with tuned_for_serving():
+                yield {"tessera": tessera}
         finally:
             await tessera.close()
             if access_log is not None:
