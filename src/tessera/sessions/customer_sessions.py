@@ -132,7 +132,7 @@ def _session(row: sa.Row[Any], customer: StripeCustomer | None) -> CustomerSessi
 
 
 # Built once; executed with each session's values (no per-request statement building).
-_INSERT_SESSION = stripe_customer_sessions.insert().returning(*stripe_customer_sessions.c)
+_INSERT_SESSION = stripe_customer_sessions.insert().returning(stripe_customer_sessions.c.id)
 
 
 async def create_customer_session(
@@ -163,8 +163,18 @@ async def create_customer_session(
         "created_at": now,
         "expires_at": now + SESSION_TTL,
     }
-    row = (await conn.execute(_INSERT_SESSION, values)).one()
-    return IssuedCustomerSession(session=_session(row, customer), client_secret=secret)
+    session_id = (await conn.execute(_INSERT_SESSION, values)).scalar_one()
+    session = CustomerSession(
+        id=session_id,
+        program_id=program_id,
+        livemode=livemode,
+        customer=customer,
+        customer_account=customer_account,
+        components=filled,
+        created_at=now,
+        expires_at=now + SESSION_TTL,
+    )
+    return IssuedCustomerSession(session=session, client_secret=secret)
 
 
 async def _customer_of(conn: AsyncConnection, row: sa.Row[Any]) -> StripeCustomer | None:
