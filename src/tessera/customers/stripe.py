@@ -107,7 +107,7 @@ def _scope(program_id: int, livemode: bool) -> list[sa.ColumnElement[bool]]:
 
 
 # The hot paths' statements, built once and executed with parameters.
-_INSERT_CUSTOMER = stripe_customers.insert().returning(*stripe_customers.c)
+_INSERT_CUSTOMER = stripe_customers.insert().returning(stripe_customers.c.id)
 _FIND_CUSTOMER = sa.select(stripe_customers).where(
     stripe_customers.c.public_id == sa.bindparam("public_id"),
     stripe_customers.c.program_id == sa.bindparam("program_id"),
@@ -124,26 +124,21 @@ async def create_customer(
     metadata: dict[str, str] | None,
 ) -> StripeCustomer:
     now = utcnow()
-    values = {name: fields.get(name) for name in CUSTOMER_FIELDS}
-    row = (
-        await conn.execute(
-            _INSERT_CUSTOMER,
-            {
-                "public_id": new_object_id("cus_", 14),
-                "program_id": program_id,
-                "livemode": livemode,
-                "metadata": merge_metadata({}, metadata or {}),
-                "invoice_prefix": "".join(
-                    secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8)
-                ),
-                "deleted": False,
-                "created_at": now,
-                "updated_at": now,
-                **values,
-            },
-        )
-    ).one()
-    return _customer(row)
+    row: dict[str, Any] = {
+        "public_id": new_object_id("cus_", 14),
+        "program_id": program_id,
+        "livemode": livemode,
+        **{name: fields.get(name) for name in CUSTOMER_FIELDS},
+        "metadata": merge_metadata({}, metadata or {}),
+        "invoice_prefix": "".join(
+            secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8)
+        ),
+        "deleted": False,
+        "created_at": now,
+    }
+    # Only the id comes back: the rest is what was sent.
+    row_id = (await conn.execute(_INSERT_CUSTOMER, {**row, "updated_at": now})).scalar_one()
+    return StripeCustomer(id=row_id, **row)
 
 
 async def find_customer(
