@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -39,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tessera.store.engine import sqlite_row_writer
 from tessera.store.transactions import savepoint, sqlite_write_lock, write_transaction
+from tessera.store.writer_file import writer_file
 
 T = TypeVar("T")
 Work = Callable[[AsyncConnection], Awaitable[Any]]
@@ -76,6 +78,7 @@ class GroupCommit:
         self._pending: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
         self._row_writer: Engine | None = sqlite_row_writer(engine)
+        self._writers = writer_file(engine.url.database) if self._row_writer else None
         self._row_thread = ThreadPoolExecutor(1, "tessera-group-commit")
 
     async def insert(self, table: sa.Table, row: Mapping[str, Any]) -> None:
@@ -152,7 +155,7 @@ class GroupCommit:
 
     def _insert_rows(self, rows: dict[sa.Table, list[Mapping[str, Any]]]) -> None:
         assert self._row_writer is not None
-        with self._row_writer.begin() as conn:
+        with self._writers_turn(), self._row_writer.begin() as conn:
             for table, table_rows in rows.items():
                 keys = tuple(table_rows[0])
                 statement = _plain_insert(conn, table, keys)
@@ -170,6 +173,9 @@ class GroupCommit:
                         for row in table_rows
                     ],
                 )
+
+    def _writers_turn(self) -> AbstractContextManager[None]:
+        return nullcontext() if self._writers is None else self._writers.held()
 
     @staticmethod
     async def _run_one(conn: AsyncConnection, pending: _Pending, *, shared: bool) -> None:

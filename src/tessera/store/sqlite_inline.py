@@ -8,8 +8,10 @@ holds the write lock never waits for anyone. So this driver runs them inline, on
 and sends to a thread only the statements that can wait:
 
 - taking the write lock (``BEGIN IMMEDIATE``, or the first write of a deferred transaction),
-  which may wait for another process's writer in SQLite's busy handler;
-- ``COMMIT``, which waits for the disk (``synchronous=FULL``).
+  which may wait for another process's writer; ``BEGIN IMMEDIATE`` first takes the writers'
+  file lock (tessera.store.writer_file) on the same thread;
+- ``COMMIT``, which waits for the disk (``synchronous=FULL``), and gives the file lock back on
+  the same thread.
 
 It implements the part of aiosqlite's connection and cursor that SQLAlchemy's aiosqlite dialect
 uses, and is plugged in with ``create_async_engine(..., async_creator=...)`` (store.engine).
@@ -18,11 +20,14 @@ uses, and is plugged in with ``create_async_engine(..., async_creator=...)`` (st
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
+
+from tessera.store.writer_file import WriterFile, writer_file
 
 T = TypeVar("T")
 
@@ -85,10 +90,12 @@ class InlineCursor:
 
 
 class InlineConnection:
-    def __init__(self, sqlite: sqlite3.Connection) -> None:
+    def __init__(self, sqlite: sqlite3.Connection, writers: WriterFile | None = None) -> None:
         self.sqlite = sqlite
         # True from taking the write lock until the transaction ends: writes cannot wait then.
         self._writing = False
+        self._writers = writers
+        self._holding = False  # the writers' file lock
 
     @property
     def _connection(self) -> sqlite3.Connection:
@@ -107,8 +114,12 @@ class InlineConnection:
         words = sql.split(None, 2)
         verb = words[0].upper() if words else ""
         if verb == "BEGIN":
-            result = await self._blocking(call, *args)
-            self._writing = len(words) > 1 and words[1].upper() in ("IMMEDIATE", "EXCLUSIVE")
+            immediate = len(words) > 1 and words[1].upper() in ("IMMEDIATE", "EXCLUSIVE")
+            if immediate and self._writers is not None:
+                result = await self._taking_turn(call, *args)
+            else:
+                result = await self._blocking(call, *args)
+            self._writing = immediate
             return result
         if verb in _WRITES and not self._writing:
             result = await self._blocking(call, *args)
@@ -116,9 +127,10 @@ class InlineConnection:
             return result
         if verb in ("COMMIT", "END"):
             self._writing = False
-            return await self._blocking(call, *args)
+            return await self._blocking(self._ending, call, *args)
         if verb == "ROLLBACK" and (len(words) == 1 or words[1].upper() != "TO"):
             self._writing = False
+            return self._ending(call, *args)
         return call(*args)
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> InlineCursor:
@@ -128,15 +140,59 @@ class InlineConnection:
     async def commit(self) -> None:
         self._writing = False
         if self.sqlite.in_transaction:
-            await self._blocking(self.sqlite.commit)
+            await self._blocking(self._ending, self.sqlite.commit)
+        else:
+            self._give_turn_back()
 
     async def rollback(self) -> None:
         self._writing = False
-        self.sqlite.rollback()
+        self._ending(self.sqlite.rollback)
 
     async def close(self) -> None:
         self._writing = False
-        self.sqlite.close()
+        self._ending(self.sqlite.close)
+
+    async def _taking_turn(self, call: Callable[..., T], *args: Any) -> T:
+        """``BEGIN IMMEDIATE`` behind the writers' file lock, both on one thread."""
+        assert self._writers is not None
+        writers = self._writers
+
+        def begin() -> T:
+            writers.acquire()
+            try:
+                result = call(*args)
+            except BaseException:
+                writers.release()
+                raise
+            self._holding = True
+            return result
+
+        started = asyncio.get_running_loop().run_in_executor(_threads, begin)
+        try:
+            return await asyncio.shield(started)
+        except asyncio.CancelledError:
+            # The thread goes on: once it has the lock, give it back with the transaction.
+            started.add_done_callback(self._abandon_turn)
+            raise
+
+    def _abandon_turn(self, started: asyncio.Future[Any]) -> None:
+        if started.cancelled() or started.exception() is not None:
+            return  # BEGIN failed (the connection was closed meanwhile): the lock is back
+        with contextlib.suppress(sqlite3.Error):
+            self._ending(self.sqlite.rollback)
+
+    def _ending(self, call: Callable[..., T], *args: Any) -> T:
+        """End the transaction with ``call``, then give the writers' turn back."""
+        try:
+            return call(*args)
+        finally:
+            self._give_turn_back()
+
+    def _give_turn_back(self) -> None:
+        if self._holding:
+            self._holding = False
+            assert self._writers is not None
+            self._writers.release()
 
     def stop(self) -> None:
         self.sqlite.close()
@@ -156,6 +212,6 @@ def inline_connector(path: str) -> Callable[[], Any]:
         # Opening a file may touch the disk: off the loop, like every other wait.
         connect_file = partial(sqlite3.connect, path, check_same_thread=False)
         sqlite = await InlineConnection._blocking(connect_file)
-        return InlineConnection(sqlite)
+        return InlineConnection(sqlite, writer_file(path))
 
     return connect
