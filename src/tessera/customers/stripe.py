@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Invalid, MissingReference, NotFound
+from tessera.store.prepared import Prepared
 from tessera.store.tables import stripe_customers
 
 ID_ALPHABET = string.ascii_letters + string.digits
@@ -57,21 +59,26 @@ class CustomerPage:
 CUSTOMER_FIELDS = ("email", "name", "description", "phone")
 
 
-def _customer(row: sa.Row[Any]) -> StripeCustomer:
+def _customer(row: Mapping[Any, Any]) -> StripeCustomer:
     return StripeCustomer(
-        id=row.id,
-        public_id=row.public_id,
-        program_id=row.program_id,
-        livemode=row.livemode,
-        email=row.email,
-        name=row.name,
-        description=row.description,
-        phone=row.phone,
-        metadata=dict(row.metadata),
-        invoice_prefix=row.invoice_prefix,
-        deleted=row.deleted,
-        created_at=as_utc(row.created_at),
+        id=row["id"],
+        public_id=row["public_id"],
+        program_id=row["program_id"],
+        livemode=row["livemode"],
+        email=row["email"],
+        name=row["name"],
+        description=row["description"],
+        phone=row["phone"],
+        metadata=dict(row["metadata"]),
+        invoice_prefix=row["invoice_prefix"],
+        deleted=row["deleted"],
+        created_at=as_utc(row["created_at"]),
     )
+
+
+def _customer_of(row: tuple[Any, ...]) -> StripeCustomer:
+    """From a row of every column, in the table's order."""
+    return _customer(dict(zip(stripe_customers.c.keys(), row, strict=True)))
 
 
 def merge_metadata(current: dict[str, str], changes: dict[str, str] | None) -> dict[str, str]:
@@ -107,11 +114,13 @@ def _scope(program_id: int, livemode: bool) -> list[sa.ColumnElement[bool]]:
 
 
 # The hot paths' statements, built once and executed with parameters.
-_INSERT_CUSTOMER = stripe_customers.insert().returning(stripe_customers.c.id)
-_FIND_CUSTOMER = sa.select(stripe_customers).where(
-    stripe_customers.c.public_id == sa.bindparam("public_id"),
-    stripe_customers.c.program_id == sa.bindparam("program_id"),
-    stripe_customers.c.livemode == sa.bindparam("livemode"),
+_INSERT_CUSTOMER = Prepared(stripe_customers.insert().returning(stripe_customers.c.id))
+_FIND_CUSTOMER = Prepared(
+    sa.select(stripe_customers).where(
+        stripe_customers.c.public_id == sa.bindparam("public_id"),
+        stripe_customers.c.program_id == sa.bindparam("program_id"),
+        stripe_customers.c.livemode == sa.bindparam("livemode"),
+    )
 )
 
 
@@ -137,7 +146,7 @@ async def create_customer(
         "created_at": now,
     }
     # Only the id comes back: the rest is what was sent.
-    row_id = (await conn.execute(_INSERT_CUSTOMER, {**row, "updated_at": now})).scalar_one()
+    row_id = await _INSERT_CUSTOMER.scalar(conn, {**row, "updated_at": now})
     return StripeCustomer(id=row_id, **row)
 
 
@@ -145,13 +154,9 @@ async def find_customer(
     conn: AsyncConnection, program_id: int, livemode: bool, public_id: str
 ) -> StripeCustomer | None:
     """The customer with this id in this program and mode, deleted or not; None otherwise."""
-    row = (
-        await conn.execute(
-            _FIND_CUSTOMER,
-            {"public_id": public_id, "program_id": program_id, "livemode": livemode},
-        )
-    ).one_or_none()
-    return None if row is None else _customer(row)
+    params = {"public_id": public_id, "program_id": program_id, "livemode": livemode}
+    rows = await _FIND_CUSTOMER.rows(conn, params)
+    return _customer_of(rows[0]) if rows else None
 
 
 def no_such_customer(public_id: str) -> NotFound:
@@ -193,7 +198,7 @@ async def find_customer_by_row(conn: AsyncConnection, row_id: int) -> StripeCust
     row = (
         await conn.execute(sa.select(stripe_customers).where(stripe_customers.c.id == row_id))
     ).one_or_none()
-    return None if row is None else _customer(row)
+    return None if row is None else _customer(row._mapping)
 
 
 async def update_customer(
@@ -219,7 +224,7 @@ async def update_customer(
             .returning(*stripe_customers.c)
         )
     ).one()
-    return _customer(row)
+    return _customer(row._mapping)
 
 
 async def delete_customer(
@@ -235,7 +240,7 @@ async def delete_customer(
             .returning(*stripe_customers.c)
         )
     ).one()
-    return _customer(row)
+    return _customer(row._mapping)
 
 
 async def _cursor(
@@ -274,7 +279,7 @@ async def list_customers(
         query = query.order_by(table.c.id.desc())
     rows = list(await conn.execute(query.limit(limit + 1)))
     has_more = len(rows) > limit
-    found = [_customer(row) for row in rows[:limit]]
+    found = [_customer(row._mapping) for row in rows[:limit]]
     if backwards:
         found.reverse()
     return CustomerPage(customers=found, has_more=has_more)

@@ -28,6 +28,7 @@ from tessera.payments.methods import (
     get_payment_method,
     list_customer_payment_methods,
 )
+from tessera.store.prepared import Prepared
 from tessera.store.tables import stripe_customer_sessions
 
 SESSION_TTL = timedelta(minutes=30)
@@ -132,7 +133,9 @@ def _session(row: sa.Row[Any], customer: StripeCustomer | None) -> CustomerSessi
 
 
 # Built once; executed with each session's values (no per-request statement building).
-_INSERT_SESSION = stripe_customer_sessions.insert().returning(stripe_customer_sessions.c.id)
+_INSERT_SESSION = Prepared(
+    stripe_customer_sessions.insert().returning(stripe_customer_sessions.c.id)
+)
 
 
 async def create_customer_session(
@@ -163,7 +166,7 @@ async def create_customer_session(
         "created_at": now,
         "expires_at": now + SESSION_TTL,
     }
-    session_id = (await conn.execute(_INSERT_SESSION, values)).scalar_one()
+    session_id = await _INSERT_SESSION.scalar(conn, values)
     session = CustomerSession(
         id=session_id,
         program_id=program_id,

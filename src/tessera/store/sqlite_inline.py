@@ -103,6 +103,11 @@ class InlineConnection:
         return self.sqlite
 
     @property
+    def writing(self) -> bool:
+        """Whether this connection holds SQLite's write lock (its writes cannot wait)."""
+        return self._writing
+
+    @property
     def isolation_level(self) -> str | None:
         return self.sqlite.isolation_level
 

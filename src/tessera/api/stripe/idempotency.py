@@ -22,6 +22,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.kit.clock import as_utc, utcnow
 from tessera.store.conflicts import insert_ignoring_conflict_statement
+from tessera.store.prepared import Prepared
 from tessera.store.tables import stripe_idempotency
 
 from .errors import StripeApiError
@@ -121,8 +123,7 @@ async def begin(
         state="in_flight",
         created_at=now,
     )
-    claim = insert_ignoring_conflict_statement(conn.dialect.name, table, ("id",))
-    record_id = (await conn.execute(claim, values)).scalar_one_or_none()
+    record_id = await _claim(conn.dialect.name).scalar(conn, values)
     if record_id is not None:
         return Record(int(record_id), key)
     scope = {name: values[name] for name in ("program_id", "livemode", "idempotency_key")}
@@ -164,16 +165,23 @@ _FIND = sa.select(stripe_idempotency).where(
     stripe_idempotency.c.livemode == sa.bindparam("livemode"),
     stripe_idempotency.c.idempotency_key == sa.bindparam("idempotency_key"),
 )
-_COMPLETE = (
+_COMPLETE = Prepared(
     stripe_idempotency.update()
     .where(stripe_idempotency.c.id == sa.bindparam("record_id"))
     .values(state="done", status=sa.bindparam("answer_status"), body=sa.bindparam("answer_body"))
 )
 
 
+@cache
+def _claim(dialect: str) -> Prepared:
+    return Prepared(insert_ignoring_conflict_statement(dialect, stripe_idempotency, ("id",)))
+
+
 async def complete(conn: AsyncConnection, record: Record, status: int, body: bytes) -> None:
     """Store the answer, in the same transaction as the endpoint's writes."""
-    await conn.execute(
-        _COMPLETE,
-        {"record_id": record.id, "answer_status": status, "answer_body": seal(record.key, body)},
-    )
+    answer = {
+        "record_id": record.id,
+        "answer_status": status,
+        "answer_body": seal(record.key, body),
+    }
+    await _COMPLETE.rows(conn, answer)
