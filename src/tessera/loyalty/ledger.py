@@ -11,7 +11,7 @@ history: ``earned_points_from_rule``, ``redeemed_points_for_reward``, ``redempti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -109,20 +109,53 @@ async def approved_balance(conn: AsyncConnection, customer_id: int) -> int:
     return int(total or 0)
 
 
-async def balances(conn: AsyncConnection, customer_id: int) -> Balances:
-    rows = (
-        await conn.execute(
-            sa.select(ledger_entries.c.state, sa.func.sum(ledger_entries.c.points))
-            .where(ledger_entries.c.customer_id == customer_id)
-            .group_by(ledger_entries.c.state)
-        )
-    ).all()
-    by_state = {row[0]: int(row[1] or 0) for row in rows}
-    return Balances(
-        approved=sum(by_state.get(state, 0) for state in SPENDABLE),
-        pending=by_state.get("pending", 0),
-        spent=-by_state.get("spent", 0),
+_CUSTOMER = sa.bindparam("customer_id")
+_SINCE = sa.bindparam("since", type_=ledger_entries.c.created_at.type)
+# Tier measures count what was earned from ``since`` (the window's start; the epoch: all time).
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MEASURED = sa.and_(
+    ledger_entries.c.state.in_(("approved", "pending")),
+    ledger_entries.c.points >= 0,
+    ledger_entries.c.created_at >= _SINCE,
+)
+
+
+def _sum_where(condition: sa.ColumnElement[bool], value: Any) -> Any:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+
+
+# Balances and tier measures in one row: built once, executed with parameters (statements built
+# per call cost more than the query itself on SQLite).
+_TOTALS = sa.select(
+    _sum_where(ledger_entries.c.state.in_(SPENDABLE), ledger_entries.c.points),
+    _sum_where(ledger_entries.c.state == "pending", ledger_entries.c.points),
+    _sum_where(ledger_entries.c.state == "spent", ledger_entries.c.points),
+    _sum_where(_MEASURED, ledger_entries.c.points),
+    _sum_where(_MEASURED, ledger_entries.c.spend),
+    sa.func.count(sa.case((_MEASURED, ledger_entries.c.spend))),
+).where(ledger_entries.c.customer_id == _CUSTOMER)
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    balances: Balances
+    tier_points: int  # earned (approved or pending) since the tier window's start
+    tier_spend: float
+    tier_orders: int
+
+
+async def totals(conn: AsyncConnection, customer_id: int, since: datetime | None) -> Totals:
+    row = (await conn.execute(_TOTALS, {"customer_id": customer_id, "since": since or EPOCH})).one()
+    return Totals(
+        balances=Balances(approved=int(row[0]), pending=int(row[1]), spent=-int(row[2])),
+        tier_points=int(row[3]),
+        tier_spend=float(row[4]),
+        tier_orders=int(row[5]),
     )
+
+
+async def balances(conn: AsyncConnection, customer_id: int) -> Balances:
+    return (await totals(conn, customer_id, None)).balances
 
 
 def _entry(row: sa.Row[Any]) -> Entry:
@@ -141,22 +174,25 @@ def _entry(row: sa.Row[Any]) -> Entry:
     )
 
 
-async def history(conn: AsyncConnection, customer_id: int, limit: int = 50) -> list[Entry]:
-    """Newest first. Refund entries are left out: the refunded redemption shows as void."""
-    rows = (
-        await conn.execute(
-            sa.select(ledger_entries)
-            .where(
-                ledger_entries.c.customer_id == customer_id,
-                sa.or_(
-                    ledger_entries.c.kind.is_(None),
-                    ledger_entries.c.kind != "redemption_refunded",
-                ),
-            )
-            .order_by(ledger_entries.c.created_at.desc(), ledger_entries.c.id.desc())
-            .limit(limit)
-        )
-    ).all()
+HISTORY_LENGTH = 50
+_HISTORY = (
+    sa.select(ledger_entries)
+    .where(
+        ledger_entries.c.customer_id == _CUSTOMER,
+        sa.or_(
+            ledger_entries.c.kind.is_(None),
+            ledger_entries.c.kind != "redemption_refunded",
+        ),
+    )
+    .order_by(ledger_entries.c.created_at.desc(), ledger_entries.c.id.desc())
+    .limit(HISTORY_LENGTH)
+)
+
+
+async def history(conn: AsyncConnection, customer_id: int) -> list[Entry]:
+    """The newest ``HISTORY_LENGTH`` entries, newest first. Refund entries are left out: the
+    refunded redemption shows as void."""
+    rows = (await conn.execute(_HISTORY, {"customer_id": customer_id})).all()
     return [_entry(row) for row in rows]
 
 
@@ -174,55 +210,58 @@ async def rule_completion_times(
     return [as_utc(row[0]) for row in rows]
 
 
-async def all_rule_completions(
-    conn: AsyncConnection, customer_id: int
-) -> list[tuple[int, datetime]]:
-    """(rule id, completed at) of every completion, for the customer view's rule contexts."""
-    rows = (
-        await conn.execute(
-            sa.select(ledger_entries.c.rule_id, ledger_entries.c.created_at).where(
-                ledger_entries.c.customer_id == customer_id,
-                ledger_entries.c.kind == "earned_points_from_rule",
-                ledger_entries.c.state != "void",
-            )
-        )
-    ).all()
-    return [(int(row[0]), as_utc(row[1])) for row in rows]
+_MARKS = sa.select(
+    ledger_entries.c.id,
+    ledger_entries.c.kind,
+    ledger_entries.c.rule_id,
+    ledger_entries.c.tier_id,
+    ledger_entries.c.created_at,
+).where(
+    ledger_entries.c.customer_id == _CUSTOMER,
+    sa.or_(
+        sa.and_(
+            ledger_entries.c.kind == "earned_points_from_rule", ledger_entries.c.state != "void"
+        ),
+        ledger_entries.c.kind == "entered_tier",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    completions: dict[int, list[datetime]]  # rule id -> completion times (void ones left out)
+    last_tier: tuple[int, datetime] | None  # (tier id, entered at) of the last tier entry
+
+
+async def marks(conn: AsyncConnection, customer_id: int) -> Marks:
+    """Every rule completion and the last tier entered, in one query."""
+    completions: dict[int, list[datetime]] = {}
+    last: tuple[int, int, datetime] | None = None
+    for row in await conn.execute(_MARKS, {"customer_id": customer_id}):
+        if row.kind == "entered_tier":
+            if last is None or row.id > last[0]:
+                last = (row.id, row.tier_id, as_utc(row.created_at))
+        else:
+            completions.setdefault(row.rule_id, []).append(as_utc(row.created_at))
+    return Marks(completions, None if last is None else (last[1], last[2]))
 
 
 async def tier_measures(
     conn: AsyncConnection, customer_id: int, since: datetime | None
 ) -> tuple[int, float, int]:
     """(points earned, money spent, orders) since ``since``: what tiers are measured by."""
-    conditions = [
-        ledger_entries.c.customer_id == customer_id,
-        ledger_entries.c.state.in_(("approved", "pending")),
-        ledger_entries.c.points >= 0,
-    ]
-    if since is not None:
-        conditions.append(ledger_entries.c.created_at >= since)
-    row = (
-        await conn.execute(
-            sa.select(
-                sa.func.coalesce(sa.func.sum(ledger_entries.c.points), 0),
-                sa.func.coalesce(sa.func.sum(ledger_entries.c.spend), 0),
-                sa.func.count(ledger_entries.c.spend),
-            ).where(*conditions)
-        )
-    ).one()
-    return int(row[0]), float(row[1]), int(row[2])
+    found = await totals(conn, customer_id, since)
+    return found.tier_points, found.tier_spend, found.tier_orders
+
+
+_LAST_TIER = (
+    sa.select(ledger_entries)
+    .where(ledger_entries.c.customer_id == _CUSTOMER, ledger_entries.c.kind == "entered_tier")
+    .order_by(ledger_entries.c.id.desc())
+    .limit(1)
+)
 
 
 async def last_tier_entry(conn: AsyncConnection, customer_id: int) -> Entry | None:
-    row = (
-        await conn.execute(
-            sa.select(ledger_entries)
-            .where(
-                ledger_entries.c.customer_id == customer_id,
-                ledger_entries.c.kind == "entered_tier",
-            )
-            .order_by(ledger_entries.c.id.desc())
-            .limit(1)
-        )
-    ).one_or_none()
+    row = (await conn.execute(_LAST_TIER, {"customer_id": customer_id})).one_or_none()
     return None if row is None else _entry(row)

@@ -43,6 +43,21 @@ class LoyaltyProgram:
     def reward(self, reward_id: int) -> Reward | None:
         return next((reward for reward in self.document.rewards if reward.id == reward_id), None)
 
+    @property
+    def stocked_rewards(self) -> list[int]:
+        """Rewards with a product variant of limited stock (claims across the program count)."""
+        found: list[int] | None = self.memo.get("stocked_rewards")
+        if found is None:
+            found = self.memo["stocked_rewards"] = [
+                reward.id
+                for reward in self.document.rewards
+                if any(
+                    variant.inventory_count is not None
+                    for variant in getattr(getattr(reward, "product", None), "variants", [])
+                )
+            ]
+        return found
+
     def tier_ids(self) -> list[int | None]:
         tiers = self.document.tiers
         return [None] if tiers is None else [tier.id for tier in tiers.levels]

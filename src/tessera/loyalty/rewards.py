@@ -101,14 +101,15 @@ def new_code(prefix: str, groups: int = 4) -> str:
     return "-".join([prefix, *parts])
 
 
+_CLAIMS_OF = (
+    sa.select(claimed_rewards)
+    .where(claimed_rewards.c.customer_id == sa.bindparam("customer_id"))
+    .order_by(claimed_rewards.c.claimed_at.desc(), claimed_rewards.c.id.desc())
+)
+
+
 async def claims_of(conn: AsyncConnection, customer_id: int) -> list[Claim]:
-    rows = (
-        await conn.execute(
-            sa.select(claimed_rewards)
-            .where(claimed_rewards.c.customer_id == customer_id)
-            .order_by(claimed_rewards.c.claimed_at.desc(), claimed_rewards.c.id.desc())
-        )
-    ).all()
+    rows = (await conn.execute(_CLAIMS_OF, {"customer_id": customer_id})).all()
     return [_claim(row) for row in rows]
 
 
@@ -398,21 +399,20 @@ def claim_times(claims: list[Claim]) -> dict[int, list[datetime]]:
     return times
 
 
+_STOCK_CLAIMS = sa.select(claimed_rewards.c.reward_id, claimed_rewards.c.details).where(
+    claimed_rewards.c.program_id == sa.bindparam("program_id"),
+    claimed_rewards.c.reward_id.in_(sa.bindparam("reward_ids", expanding=True)),
+    claimed_rewards.c.state != "void",
+)
+
+
 async def stock_claims(
     conn: AsyncConnection, program_id: int, reward_ids: list[int]
 ) -> dict[tuple[int, str], int]:
     """Claims per (reward, product variant) across the program, in one query: stock used up."""
     if not reward_ids:
         return {}
-    rows = (
-        await conn.execute(
-            sa.select(claimed_rewards.c.reward_id, claimed_rewards.c.details).where(
-                claimed_rewards.c.program_id == program_id,
-                claimed_rewards.c.reward_id.in_(reward_ids),
-                claimed_rewards.c.state != "void",
-            )
-        )
-    ).all()
+    rows = await conn.execute(_STOCK_CLAIMS, {"program_id": program_id, "reward_ids": reward_ids})
     counts: dict[tuple[int, str], int] = {}
     for reward_id, details in rows:
         key = (int(reward_id), str(details.get("variant_id")))

@@ -71,17 +71,31 @@ def _window(
     return None, None
 
 
-async def standing(
-    conn: AsyncConnection, program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
+def window(program: LoyaltyProgram, customer: Customer, now: datetime) -> datetime | None:
+    """Where the member's tier window starts (None: all time, or no tiers)."""
+    setup = program.document.tiers
+    return None if setup is None else _window(setup, customer, now)[0]
+
+
+def standing_from(
+    program: LoyaltyProgram,
+    customer: Customer,
+    currency: str,
+    now: datetime,
+    totals: ledger.Totals,
+    last_tier: tuple[int, datetime] | None,
 ) -> TierStanding | None:
+    """The member's standing from ledger totals measured since ``window(...)`` and the last tier
+    they entered (``ledger.marks``)."""
     setup = program.document.tiers
     if setup is None:
         return None
     since, valid_until = _window(setup, customer, now)
-    points, spend, orders = await ledger.tier_measures(conn, customer.id, since)
-    measure = {"points": float(points), "spend": spend, "orders": float(orders)}[
-        setup.boundary_mode
-    ]
+    measure = {
+        "points": float(totals.tier_points),
+        "spend": totals.tier_spend,
+        "orders": float(totals.tier_orders),
+    }[setup.boundary_mode]
     levels = setup.levels
     current = levels[0]
     for tier in levels:
@@ -90,10 +104,9 @@ async def standing(
     index = levels.index(current)
     next_tier = levels[index + 1] if index + 1 < len(levels) else None
     needed = None if next_tier is None else max(_bound(next_tier, currency) - measure, 0.0)
-    entry = await ledger.last_tier_entry(conn, customer.id)
     started = (
-        entry.created_at
-        if entry is not None and entry.tier_id == current.id
+        last_tier[1]
+        if last_tier is not None and last_tier[0] == current.id
         else customer.enrolled_at or customer.created_at
     )
     return TierStanding(
@@ -105,6 +118,17 @@ async def standing(
         valid_until=valid_until,
         started_at=started,
     )
+
+
+async def standing(
+    conn: AsyncConnection, program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
+) -> TierStanding | None:
+    if program.document.tiers is None:
+        return None
+    totals = await ledger.totals(conn, customer.id, window(program, customer, now))
+    entry = await ledger.last_tier_entry(conn, customer.id)
+    last = None if entry is None or entry.tier_id is None else (entry.tier_id, entry.created_at)
+    return standing_from(program, customer, currency, now, totals, last)
 
 
 async def record_tier_change(
