@@ -109,7 +109,7 @@ async def approved_balance(conn: AsyncConnection, customer_id: int) -> int:
     return int(total or 0)
 
 
-_CUSTOMER = sa.bindparam("customer_id")
+_CUSTOMER: sa.BindParameter[int] = sa.bindparam("customer_id")
 _SINCE = sa.bindparam("since", type_=ledger_entries.c.created_at.type)
 # Tier measures count what was earned from ``since`` (the window's start; the epoch: all time).
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
