@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.kit.clock import as_utc, utcnow
+from tessera.loyalty.statements import constant, one_of
 from tessera.store.tables import ledger_entries
 
 EntryState = Literal["pending", "approved", "spent", "expired", "void"]
@@ -114,22 +115,24 @@ _SINCE = sa.bindparam("since", type_=ledger_entries.c.created_at.type)
 # Tier measures count what was earned from ``since`` (the window's start; the epoch: all time).
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MEASURED = sa.and_(
-    ledger_entries.c.state.in_(("approved", "pending")),
-    ledger_entries.c.points >= 0,
+    one_of(ledger_entries.c.state, ("approved", "pending")),
+    ledger_entries.c.points >= constant(0),
     ledger_entries.c.created_at >= _SINCE,
 )
 
 
 def _sum_where(condition: sa.ColumnElement[bool], value: Any) -> Any:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+    return sa.func.coalesce(
+        sa.func.sum(sa.case((condition, value), else_=constant(0))), constant(0)
+    )
 
 
 # Balances and tier measures in one row: built once, executed with parameters (statements built
 # per call cost more than the query itself on SQLite).
 _TOTALS = sa.select(
-    _sum_where(ledger_entries.c.state.in_(SPENDABLE), ledger_entries.c.points),
-    _sum_where(ledger_entries.c.state == "pending", ledger_entries.c.points),
-    _sum_where(ledger_entries.c.state == "spent", ledger_entries.c.points),
+    _sum_where(one_of(ledger_entries.c.state, SPENDABLE), ledger_entries.c.points),
+    _sum_where(ledger_entries.c.state == constant("pending"), ledger_entries.c.points),
+    _sum_where(ledger_entries.c.state == constant("spent"), ledger_entries.c.points),
     _sum_where(_MEASURED, ledger_entries.c.points),
     _sum_where(_MEASURED, ledger_entries.c.spend),
     sa.func.count(sa.case((_MEASURED, ledger_entries.c.spend))),
@@ -158,30 +161,49 @@ async def balances(conn: AsyncConnection, customer_id: int) -> Balances:
     return (await totals(conn, customer_id, None)).balances
 
 
-def _entry(row: sa.Row[Any]) -> Entry:
+_c = ledger_entries.c
+# The columns of an Entry, in the order of its fields: rows are unpacked by position (a Row's
+# attribute lookups cost more than building the Entry).
+_ENTRY = (
+    _c.id,
+    _c.points,
+    _c.state,
+    _c.kind,
+    _c.reason,
+    _c.created_at,
+    _c.rule_id,
+    _c.reward_id,
+    _c.claimed_reward_id,
+    _c.tier_id,
+    _c.label,
+)
+
+
+def _entry(row: Any) -> Entry:
+    entry_id, points, state, kind, reason, at, rule_id, reward_id, claim_id, tier_id, label = row
     return Entry(
-        id=row.id,
-        points=row.points,
-        state=row.state,
-        kind=row.kind or "points_added",
-        reason=row.reason,
-        created_at=as_utc(row.created_at),
-        rule_id=row.rule_id,
-        reward_id=row.reward_id,
-        claimed_reward_id=row.claimed_reward_id,
-        tier_id=row.tier_id,
-        label=row.label,
+        entry_id,
+        points,
+        state,
+        kind or "points_added",
+        reason,
+        as_utc(at),
+        rule_id,
+        reward_id,
+        claim_id,
+        tier_id,
+        label,
     )
 
 
 HISTORY_LENGTH = 50
 _HISTORY = (
-    sa.select(ledger_entries)
+    sa.select(*_ENTRY)
     .where(
         ledger_entries.c.customer_id == _CUSTOMER,
         sa.or_(
             ledger_entries.c.kind.is_(None),
-            ledger_entries.c.kind != "redemption_refunded",
+            ledger_entries.c.kind != constant("redemption_refunded"),
         ),
     )
     .order_by(ledger_entries.c.created_at.desc(), ledger_entries.c.id.desc())
@@ -192,8 +214,8 @@ _HISTORY = (
 async def history(conn: AsyncConnection, customer_id: int) -> list[Entry]:
     """The newest ``HISTORY_LENGTH`` entries, newest first. Refund entries are left out: the
     refunded redemption shows as void."""
-    rows = (await conn.execute(_HISTORY, {"customer_id": customer_id})).all()
-    return [_entry(row) for row in rows]
+    result = await conn.execute(_HISTORY, {"customer_id": customer_id})
+    return [_entry(row) for row in result]
 
 
 async def rule_completion_times(
@@ -220,9 +242,10 @@ _MARKS = sa.select(
     ledger_entries.c.customer_id == _CUSTOMER,
     sa.or_(
         sa.and_(
-            ledger_entries.c.kind == "earned_points_from_rule", ledger_entries.c.state != "void"
+            ledger_entries.c.kind == constant("earned_points_from_rule"),
+            ledger_entries.c.state != constant("void"),
         ),
-        ledger_entries.c.kind == "entered_tier",
+        ledger_entries.c.kind == constant("entered_tier"),
     ),
 )
 
@@ -237,12 +260,13 @@ async def marks(conn: AsyncConnection, customer_id: int) -> Marks:
     """Every rule completion and the last tier entered, in one query."""
     completions: dict[int, list[datetime]] = {}
     last: tuple[int, int, datetime] | None = None
-    for row in await conn.execute(_MARKS, {"customer_id": customer_id}):
-        if row.kind == "entered_tier":
-            if last is None or row.id > last[0]:
-                last = (row.id, row.tier_id, as_utc(row.created_at))
+    result = await conn.execute(_MARKS, {"customer_id": customer_id})
+    for entry_id, kind, rule_id, tier_id, at in result:
+        if kind == "entered_tier":
+            if last is None or entry_id > last[0]:
+                last = (entry_id, tier_id, as_utc(at))
         else:
-            completions.setdefault(row.rule_id, []).append(as_utc(row.created_at))
+            completions.setdefault(rule_id, []).append(as_utc(at))
     return Marks(completions, None if last is None else (last[1], last[2]))
 
 
@@ -255,7 +279,7 @@ async def tier_measures(
 
 
 _LAST_TIER = (
-    sa.select(ledger_entries)
+    sa.select(*_ENTRY)
     .where(ledger_entries.c.customer_id == _CUSTOMER, ledger_entries.c.kind == "entered_tier")
     .order_by(ledger_entries.c.id.desc())
     .limit(1)
