@@ -57,6 +57,10 @@ class Balances:
     spent: int  # points spent on rewards, net of refunds (a positive number)
 
 
+# Built once; ``.values(...)`` per call costs more than the INSERT itself on SQLite.
+_RECORD = ledger_entries.insert().returning(ledger_entries.c.id)
+
+
 async def record(
     conn: AsyncConnection,
     *,
@@ -76,27 +80,23 @@ async def record(
     at: datetime | None = None,
 ) -> int:
     """Append one entry and return its id. Spent and expired points are negative amounts."""
-    result = await conn.execute(
-        ledger_entries.insert()
-        .values(
-            program_id=program_id,
-            customer_id=customer_id,
-            points=points,
-            state=state,
-            reason=reason[:100],
-            kind=kind,
-            rule_id=rule_id,
-            reward_id=reward_id,
-            claimed_reward_id=claimed_reward_id,
-            tier_id=tier_id,
-            label=None if label is None else label[:255],
-            spend=None if spend is None else Decimal(str(round(spend, 2))),
-            channel=channel,
-            created_at=at or utcnow(),
-        )
-        .returning(ledger_entries.c.id)
-    )
-    return int(result.scalar_one())
+    row = {
+        "program_id": program_id,
+        "customer_id": customer_id,
+        "points": points,
+        "state": state,
+        "reason": reason[:100],
+        "kind": kind,
+        "rule_id": rule_id,
+        "reward_id": reward_id,
+        "claimed_reward_id": claimed_reward_id,
+        "tier_id": tier_id,
+        "label": None if label is None else label[:255],
+        "spend": None if spend is None else Decimal(str(round(spend, 2))),
+        "channel": channel,
+        "created_at": at or utcnow(),
+    }
+    return int((await conn.execute(_RECORD, row)).scalar_one())
 
 
 async def approved_balance(conn: AsyncConnection, customer_id: int) -> int:
@@ -218,18 +218,19 @@ async def history(conn: AsyncConnection, customer_id: int) -> list[Entry]:
     return [_entry(row) for row in result]
 
 
+_COMPLETION_TIMES = sa.select(ledger_entries.c.created_at).where(
+    ledger_entries.c.customer_id == _CUSTOMER,
+    ledger_entries.c.rule_id == sa.bindparam("rule_id"),
+    ledger_entries.c.kind == constant("earned_points_from_rule"),
+    ledger_entries.c.state != constant("void"),
+)
+
+
 async def rule_completion_times(
     conn: AsyncConnection, customer_id: int, rule_id: int
 ) -> list[datetime]:
-    rows = await conn.execute(
-        sa.select(ledger_entries.c.created_at).where(
-            ledger_entries.c.customer_id == customer_id,
-            ledger_entries.c.rule_id == rule_id,
-            ledger_entries.c.kind == "earned_points_from_rule",
-            ledger_entries.c.state != "void",
-        )
-    )
-    return [as_utc(row[0]) for row in rows]
+    params = {"customer_id": customer_id, "rule_id": rule_id}
+    return [as_utc(row[0]) for row in await conn.execute(_COMPLETION_TIMES, params)]
 
 
 _MARKS = sa.select(

@@ -120,15 +120,23 @@ def standing_from(
     )
 
 
-async def standing(
+async def _standing_and_last(
     conn: AsyncConnection, program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
-) -> TierStanding | None:
+) -> tuple[TierStanding | None, int | None]:
+    """The member's standing and the tier they last entered (None: none yet)."""
     if program.document.tiers is None:
-        return None
+        return None, None
     totals = await ledger.totals(conn, customer.id, window(program, customer, now))
     entry = await ledger.last_tier_entry(conn, customer.id)
     last = None if entry is None or entry.tier_id is None else (entry.tier_id, entry.created_at)
-    return standing_from(program, customer, currency, now, totals, last)
+    found = standing_from(program, customer, currency, now, totals, last)
+    return found, None if last is None else last[0]
+
+
+async def standing(
+    conn: AsyncConnection, program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
+) -> TierStanding | None:
+    return (await _standing_and_last(conn, program, customer, currency, now))[0]
 
 
 async def record_tier_change(
@@ -139,11 +147,8 @@ async def record_tier_change(
     now: datetime,
 ) -> None:
     """Append an ``entered_tier`` entry when the member's tier is not the one last entered."""
-    found = await standing(conn, program, customer, currency, now)
-    if found is None:
-        return
-    last = await ledger.last_tier_entry(conn, customer.id)
-    if last is not None and last.tier_id == found.tier.id:
+    found, last_tier_id = await _standing_and_last(conn, program, customer, currency, now)
+    if found is None or last_tier_id == found.tier.id:
         return
     await ledger.record(
         conn,
