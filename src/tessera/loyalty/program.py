@@ -38,10 +38,16 @@ class LoyaltyProgram:
         return self.program.id
 
     def rule(self, rule_id: int) -> Rule | None:
-        return next((rule for rule in self.document.rules if rule.id == rule_id), None)
+        rules: dict[int, Rule] | None = self.memo.get("rules-by-id")
+        if rules is None:
+            rules = self.memo["rules-by-id"] = {rule.id: rule for rule in self.document.rules}
+        return rules.get(rule_id)
 
     def reward(self, reward_id: int) -> Reward | None:
-        return next((reward for reward in self.document.rewards if reward.id == reward_id), None)
+        rewards: dict[int, Reward] | None = self.memo.get("rewards-by-id")
+        if rewards is None:
+            rewards = self.memo["rewards-by-id"] = {r.id: r for r in self.document.rewards}
+        return rewards.get(reward_id)
 
     @property
     def stocked_rewards(self) -> list[int]:

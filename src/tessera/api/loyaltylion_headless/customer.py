@@ -200,6 +200,17 @@ def claimed_reward(
 _LIFECYCLE = {"pending", "approved", "void", "expired"}
 
 
+def rule_title(program: LoyaltyProgram, rule_id: int, language: str) -> str:
+    """A rule's title in the history (its variant for everyone), once per version."""
+    key = ("headless-rule-title", rule_id, language)
+    title: str | None = program.memo.get(key)
+    if title is None:
+        rule = program.rule(rule_id)
+        assert rule is not None
+        title = program.memo[key] = variant_of(rule, None, language).title
+    return title
+
+
 def history_action(
     program: LoyaltyProgram, entry: Entry, claims: dict[int, Claim], view: View
 ) -> out.HistoryAction:
@@ -210,7 +221,7 @@ def history_action(
         case "earned_points_from_rule":
             rule = program.rule(entry.rule_id or 0)
             if rule is not None:
-                label = variant_of(rule, None, language).title
+                label = rule_title(program, rule.id, language)
             return out.HistoryEarnedPointsFromRule(
                 label=label,
                 date=at,
