@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.api.loyaltylion_headless.available import member_catalog
 from tessera.api.loyaltylion_headless.configuration import View
+from tessera.loyalty import rewards
 from tessera.loyalty.program_cache import ProgramCache
 from tests.factories import make_customer
-from tests.headless.helpers import demo_tenant, member, session
+from tests.headless.helpers import call, demo_tenant, member, session
 
 
 def variant_of(body: dict[str, Any], group: str, entry_id: int) -> dict[str, Any]:
@@ -52,3 +53,29 @@ async def test_the_catalog_is_built_once_per_view_and_tier(db: AsyncEngine) -> N
     view = View(channel="web", language="en", currency="usd", country=None)
     assert member_catalog(program, view, 1) is member_catalog(program, view, 1)
     assert member_catalog(program, view, 3) is not member_catalog(program, view, 1)
+
+
+async def test_a_claim_of_a_stocked_reward_shows_once_and_counts_once_against_stock(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    tenant = await demo_tenant(db)
+    await member(client, db, tenant, "1001", points=2000)
+    await member(client, db, tenant, "1002", points=2000)
+    redeem = {"customer_merchant_id": "1001", "reward_id": 7, "variant_id": "80011"}
+    await call(
+        client,
+        tenant,
+        "POST",
+        "/rewards/product_cart/redeem",
+        json={**redeem, "cart_id": "cart-1"},
+        status=201,
+    )
+    program = await ProgramCache(db).get(tenant.site)
+    for merchant_id, own in (("1001", 1), ("1002", 0)):
+        customer_id = (await session(client, tenant, merchant_id))["customer"]["id"]
+        async with db.connect() as conn:
+            claims, stock = await rewards.claims_and_stock(
+                conn, program.id, customer_id, program.stocked_rewards
+            )
+        assert len(claims) == own
+        assert stock == {(7, "80011"): 1}

@@ -196,28 +196,6 @@ def _entry(row: Any) -> Entry:
     )
 
 
-HISTORY_LENGTH = 50
-_HISTORY = (
-    sa.select(*_ENTRY)
-    .where(
-        ledger_entries.c.customer_id == _CUSTOMER,
-        sa.or_(
-            ledger_entries.c.kind.is_(None),
-            ledger_entries.c.kind != constant("redemption_refunded"),
-        ),
-    )
-    .order_by(ledger_entries.c.created_at.desc(), ledger_entries.c.id.desc())
-    .limit(HISTORY_LENGTH)
-)
-
-
-async def history(conn: AsyncConnection, customer_id: int) -> list[Entry]:
-    """The newest ``HISTORY_LENGTH`` entries, newest first. Refund entries are left out: the
-    refunded redemption shows as void."""
-    result = await conn.execute(_HISTORY, {"customer_id": customer_id})
-    return [_entry(row) for row in result]
-
-
 _COMPLETION_TIMES = sa.select(ledger_entries.c.created_at).where(
     ledger_entries.c.customer_id == _CUSTOMER,
     ledger_entries.c.rule_id == sa.bindparam("rule_id"),
@@ -233,21 +211,40 @@ async def rule_completion_times(
     return [as_utc(row[0]) for row in await conn.execute(_COMPLETION_TIMES, params)]
 
 
-_MARKS = sa.select(
-    ledger_entries.c.id,
-    ledger_entries.c.kind,
-    ledger_entries.c.rule_id,
-    ledger_entries.c.tier_id,
-    ledger_entries.c.created_at,
-).where(
-    ledger_entries.c.customer_id == _CUSTOMER,
-    sa.or_(
-        sa.and_(
-            ledger_entries.c.kind == constant("earned_points_from_rule"),
-            ledger_entries.c.state != constant("void"),
+HISTORY_LENGTH = 50
+_NEWEST = (
+    sa.func.row_number()
+    .over(order_by=(ledger_entries.c.created_at.desc(), ledger_entries.c.id.desc()))
+    .label("newest")
+)
+# A member's history (the newest HISTORY_LENGTH entries; refund entries are left out, the
+# refunded redemption shows as void) and every entry that is a mark (a rule completion that is
+# not void, a tier entered), older ones included: one query, newest first.
+_VISIBLE = (
+    sa.select(*_ENTRY, _NEWEST)
+    .where(
+        ledger_entries.c.customer_id == _CUSTOMER,
+        sa.or_(
+            ledger_entries.c.kind.is_(None),
+            ledger_entries.c.kind != constant("redemption_refunded"),
         ),
-        ledger_entries.c.kind == constant("entered_tier"),
-    ),
+    )
+    .subquery()
+)
+_v = _VISIBLE.c
+_IS_COMPLETION = sa.and_(
+    _v.kind == constant("earned_points_from_rule"), _v.state != constant("void")
+)
+_MEMBER_LEDGER = (
+    sa.select(_VISIBLE)
+    .where(
+        sa.or_(
+            _v.newest <= constant(HISTORY_LENGTH),
+            _IS_COMPLETION,
+            _v.kind == constant("entered_tier"),
+        )
+    )
+    .order_by(_v.newest)
 )
 
 
@@ -257,18 +254,23 @@ class Marks:
     last_tier: tuple[int, datetime] | None  # (tier id, entered at) of the last tier entry
 
 
-async def marks(conn: AsyncConnection, customer_id: int) -> Marks:
-    """Every rule completion and the last tier entered, in one query."""
+async def member_ledger(conn: AsyncConnection, customer_id: int) -> tuple[list[Entry], Marks]:
+    """The member's history (newest first) and marks (every rule completion, the last tier
+    entered), in one query."""
+    history: list[Entry] = []
     completions: dict[int, list[datetime]] = {}
-    last: tuple[int, int, datetime] | None = None
-    result = await conn.execute(_MARKS, {"customer_id": customer_id})
-    for entry_id, kind, rule_id, tier_id, at in result:
-        if kind == "entered_tier":
-            if last is None or entry_id > last[0]:
-                last = (entry_id, tier_id, as_utc(at))
-        else:
-            completions.setdefault(rule_id, []).append(as_utc(at))
-    return Marks(completions, None if last is None else (last[1], last[2]))
+    last: Entry | None = None
+    for row in await conn.execute(_MEMBER_LEDGER, {"customer_id": customer_id}):
+        entry = _entry(row[:-1])
+        if row[-1] <= HISTORY_LENGTH:
+            history.append(entry)
+        if entry.kind == "entered_tier":
+            if last is None or entry.id > last.id:
+                last = entry
+        elif entry.kind == "earned_points_from_rule" and entry.state != "void":
+            completions.setdefault(entry.rule_id or 0, []).append(entry.created_at)
+    last_tier = None if last is None or last.tier_id is None else (last.tier_id, last.created_at)
+    return history, Marks(completions, last_tier)
 
 
 async def tier_measures(

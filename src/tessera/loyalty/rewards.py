@@ -449,6 +449,37 @@ async def stock_claims(
     return counts
 
 
+@lru_cache(maxsize=256)
+def _claims_and_stock(reward_ids: tuple[int, ...]) -> sa.CompoundSelect[Any]:
+    own = sa.select(*_CLAIM, constant(1).label("own")).where(
+        claimed_rewards.c.customer_id == sa.bindparam("customer_id")
+    )
+    stocked = sa.select(*_CLAIM, constant(0).label("own")).where(
+        claimed_rewards.c.program_id == sa.bindparam("program_id"),
+        one_of(claimed_rewards.c.reward_id, reward_ids),
+        claimed_rewards.c.state != constant("void"),
+    )
+    return sa.union_all(own, stocked).order_by(sa.desc("claimed_at"), sa.desc("id"))
+
+
+async def claims_and_stock(
+    conn: AsyncConnection, program_id: int, customer_id: int, stocked: list[int]
+) -> tuple[list[Claim], dict[tuple[int, str], int]]:
+    """``claims_of`` the customer and ``stock_claims`` of the stocked rewards, in one query."""
+    if not stocked:
+        return await claims_of(conn, customer_id), {}
+    claims: list[Claim] = []
+    counts: dict[tuple[int, str], int] = {}
+    params = {"customer_id": customer_id, "program_id": program_id}
+    for row in await conn.execute(_claims_and_stock(tuple(stocked)), params):
+        if row[-1]:
+            claims.append(_claim(row[:-1]))
+        else:
+            key = (int(row.reward_id), str(row.details.get("variant_id")))
+            counts[key] = counts.get(key, 0) + 1
+    return claims, counts
+
+
 async def mark_used(
     conn: AsyncConnection, program: LoyaltyProgram, claim: Claim, now: datetime
 ) -> Claim:

@@ -38,11 +38,13 @@ async def member_snapshot(
     currency: str,
     now: datetime,
 ) -> MemberSnapshot:
-    """Five prebuilt queries: ledger totals (balances and tier measures), rule completions and
-    tier entries, history, claims, and the stock claimed of stocked rewards."""
+    """Three prebuilt queries: ledger totals (balances and tier measures), history with every
+    rule completion and tier entry, and claims with the stock claimed of stocked rewards."""
     totals = await ledger.totals(conn, customer.id, tiers.window(program, customer, now))
-    marks = await ledger.marks(conn, customer.id)
-    claims = await rewards.claims_of(conn, customer.id)
+    history, marks = await ledger.member_ledger(conn, customer.id)
+    claims, stock = await rewards.claims_and_stock(
+        conn, program.id, customer.id, program.stocked_rewards
+    )
     return MemberSnapshot(
         customer=customer,
         balances=totals.balances,
@@ -50,7 +52,7 @@ async def member_snapshot(
         claims=claims,
         claim_times=rewards.claim_times(claims),
         completions=marks.completions,
-        history=await ledger.history(conn, customer.id),
-        variant_claims=await rewards.stock_claims(conn, program.id, program.stocked_rewards),
+        history=history,
+        variant_claims=stock,
         now=now,
     )
