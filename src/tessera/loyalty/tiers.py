@@ -120,35 +120,74 @@ def standing_from(
     )
 
 
-async def _standing_and_last(
+@dataclass(frozen=True, slots=True)
+class TierState:
+    """What a tier change is decided from: the ledger totals, the last tier entered, and the
+    standing they give."""
+
+    totals: ledger.Totals
+    last_tier: tuple[int, datetime] | None
+    standing: TierStanding | None
+
+
+async def tier_state(
     conn: AsyncConnection, program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
-) -> tuple[TierStanding | None, int | None]:
-    """The member's standing and the tier they last entered (None: none yet)."""
+) -> TierState | None:
+    """None without tiers."""
     if program.document.tiers is None:
-        return None, None
+        return None
     totals = await ledger.totals(conn, customer.id, window(program, customer, now))
     entry = await ledger.last_tier_entry(conn, customer.id)
     last = None if entry is None or entry.tier_id is None else (entry.tier_id, entry.created_at)
-    found = standing_from(program, customer, currency, now, totals, last)
-    return found, None if last is None else last[0]
+    return TierState(totals, last, standing_from(program, customer, currency, now, totals, last))
+
+
+def after_award(
+    state: TierState,
+    program: LoyaltyProgram,
+    customer: Customer,
+    currency: str,
+    now: datetime,
+    points: int,
+) -> TierState:
+    """The state once ``points`` approved points (no spend) are recorded at ``now``: they count
+    towards the tier measure (``now`` is within the window) when not negative."""
+    if points < 0:
+        return state
+    totals = state.totals
+    added = ledger.Totals(
+        balances=ledger.Balances(
+            approved=totals.balances.approved + points,
+            pending=totals.balances.pending,
+            spent=totals.balances.spent,
+        ),
+        tier_points=totals.tier_points + points,
+        tier_spend=totals.tier_spend,
+        tier_orders=totals.tier_orders,
+    )
+    found = standing_from(program, customer, currency, now, added, state.last_tier)
+    return TierState(added, state.last_tier, found)
 
 
 async def standing(
     conn: AsyncConnection, program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
 ) -> TierStanding | None:
-    return (await _standing_and_last(conn, program, customer, currency, now))[0]
+    state = await tier_state(conn, program, customer, currency, now)
+    return None if state is None else state.standing
 
 
-async def record_tier_change(
+async def record_tier_entry(
     conn: AsyncConnection,
     program: LoyaltyProgram,
     customer: Customer,
-    currency: str,
+    state: TierState | None,
     now: datetime,
 ) -> None:
-    """Append an ``entered_tier`` entry when the member's tier is not the one last entered."""
-    found, last_tier_id = await _standing_and_last(conn, program, customer, currency, now)
-    if found is None or last_tier_id == found.tier.id:
+    """Append an ``entered_tier`` entry when ``state``'s tier is not the one last entered."""
+    found = None if state is None else state.standing
+    if state is None or found is None:
+        return
+    if state.last_tier is not None and state.last_tier[0] == found.tier.id:
         return
     await ledger.record(
         conn,
@@ -162,3 +201,15 @@ async def record_tier_change(
         label=program.tier_name(found.tier.id, program.site.default_language),
         at=now,
     )
+
+
+async def record_tier_change(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    customer: Customer,
+    currency: str,
+    now: datetime,
+) -> None:
+    """Append an ``entered_tier`` entry when the member's tier is not the one last entered."""
+    state = await tier_state(conn, program, customer, currency, now)
+    await record_tier_entry(conn, program, customer, state, now)
