@@ -142,6 +142,24 @@ async def tier_state(
     return TierState(totals, last, standing_from(program, customer, currency, now, totals, last))
 
 
+NO_TOTALS = ledger.Totals(
+    balances=ledger.Balances(approved=0, pending=0, spent=0),
+    tier_points=0,
+    tier_spend=0.0,
+    tier_orders=0,
+)
+
+
+def empty_state(
+    program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
+) -> TierState | None:
+    """The tier state of a customer with no ledger entries (created in this transaction)."""
+    if program.document.tiers is None:
+        return None
+    found = standing_from(program, customer, currency, now, NO_TOTALS, None)
+    return TierState(NO_TOTALS, None, found)
+
+
 def after_award(
     state: TierState,
     program: LoyaltyProgram,
