@@ -75,3 +75,24 @@ async def test_order_tiers_count_orders(client: httpx.AsyncClient, db: AsyncEngi
         "Entered Gold tier",
         "Entered Silver tier",
     ]
+
+
+async def test_a_rule_that_crosses_a_points_bound_enters_the_tier_at_once(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    # Joining (10 points) crosses Gold's bound of 10: the join enters Gold in the same session.
+    tenant = await demo_tenant(db, program=tiered_program("points", [0, 10]))
+    body = await session(client, tenant, "1001")
+    assert body["customer"]["tier_membership"]["tier_id"] == 2
+    entered = [e["tier"]["id"] for e in body["customer"]["history"] if e["kind"] == "entered_tier"]
+    assert entered == [2, 1]
+
+
+async def test_a_rule_below_the_next_points_bound_keeps_the_tier(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    tenant = await demo_tenant(db, program=tiered_program("points", [0, 11]))
+    body = await session(client, tenant, "1001")
+    assert body["customer"]["tier_membership"]["tier_id"] == 1
+    entered = [e["tier"]["id"] for e in body["customer"]["history"] if e["kind"] == "entered_tier"]
+    assert entered == [1]

@@ -151,3 +151,8 @@ async def settle_cart(
         if due.line is not None:
             actions.append(RemoveLine(reason=due.reason, line=due.line, claim=due.claim))
     return actions
+
+
+def is_active_cart_claim(claim: rewards.Claim) -> bool:
+    """A product-cart claim still waiting in a cart: approved and not yet used by an order."""
+    return claim.reward_kind == "product_cart" and claim.state == "approved" and not claim.used_at

@@ -11,7 +11,7 @@ history: ``earned_points_from_rule``, ``redeemed_points_for_reward``, ``redempti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.kit.clock import as_utc, utcnow
+from tessera.loyalty.statements import constant, one_of
 from tessera.store.tables import ledger_entries
 
 EntryState = Literal["pending", "approved", "spent", "expired", "void"]
@@ -56,6 +57,10 @@ class Balances:
     spent: int  # points spent on rewards, net of refunds (a positive number)
 
 
+# Built once; ``.values(...)`` per call costs more than the INSERT itself on SQLite.
+_RECORD = ledger_entries.insert().returning(ledger_entries.c.id)
+
+
 async def record(
     conn: AsyncConnection,
     *,
@@ -75,27 +80,23 @@ async def record(
     at: datetime | None = None,
 ) -> int:
     """Append one entry and return its id. Spent and expired points are negative amounts."""
-    result = await conn.execute(
-        ledger_entries.insert()
-        .values(
-            program_id=program_id,
-            customer_id=customer_id,
-            points=points,
-            state=state,
-            reason=reason[:100],
-            kind=kind,
-            rule_id=rule_id,
-            reward_id=reward_id,
-            claimed_reward_id=claimed_reward_id,
-            tier_id=tier_id,
-            label=None if label is None else label[:255],
-            spend=None if spend is None else Decimal(str(round(spend, 2))),
-            channel=channel,
-            created_at=at or utcnow(),
-        )
-        .returning(ledger_entries.c.id)
-    )
-    return int(result.scalar_one())
+    row = {
+        "program_id": program_id,
+        "customer_id": customer_id,
+        "points": points,
+        "state": state,
+        "reason": reason[:100],
+        "kind": kind,
+        "rule_id": rule_id,
+        "reward_id": reward_id,
+        "claimed_reward_id": claimed_reward_id,
+        "tier_id": tier_id,
+        "label": None if label is None else label[:255],
+        "spend": None if spend is None else Decimal(str(round(spend, 2))),
+        "channel": channel,
+        "created_at": at or utcnow(),
+    }
+    return int((await conn.execute(_RECORD, row)).scalar_one())
 
 
 async def approved_balance(conn: AsyncConnection, customer_id: int) -> int:
@@ -109,120 +110,185 @@ async def approved_balance(conn: AsyncConnection, customer_id: int) -> int:
     return int(total or 0)
 
 
+_CUSTOMER: sa.BindParameter[int] = sa.bindparam("customer_id")
+_SINCE = sa.bindparam("since", type_=ledger_entries.c.created_at.type)
+# Tier measures count what was earned from ``since`` (the window's start; the epoch: all time).
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MEASURED = sa.and_(
+    one_of(ledger_entries.c.state, ("approved", "pending")),
+    ledger_entries.c.points >= constant(0),
+    ledger_entries.c.created_at >= _SINCE,
+)
+
+
+def _sum_where(condition: sa.ColumnElement[bool], value: Any) -> Any:
+    return sa.func.coalesce(
+        sa.func.sum(sa.case((condition, value), else_=constant(0))), constant(0)
+    )
+
+
+# Balances and tier measures in one row: built once, executed with parameters (statements built
+# per call cost more than the query itself on SQLite).
+_TOTALS = sa.select(
+    _sum_where(one_of(ledger_entries.c.state, SPENDABLE), ledger_entries.c.points),
+    _sum_where(ledger_entries.c.state == constant("pending"), ledger_entries.c.points),
+    _sum_where(ledger_entries.c.state == constant("spent"), ledger_entries.c.points),
+    _sum_where(_MEASURED, ledger_entries.c.points),
+    _sum_where(_MEASURED, ledger_entries.c.spend),
+    sa.func.count(sa.case((_MEASURED, ledger_entries.c.spend))),
+).where(ledger_entries.c.customer_id == _CUSTOMER)
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    balances: Balances
+    tier_points: int  # earned (approved or pending) since the tier window's start
+    tier_spend: float
+    tier_orders: int
+
+
+async def totals(conn: AsyncConnection, customer_id: int, since: datetime | None) -> Totals:
+    row = (await conn.execute(_TOTALS, {"customer_id": customer_id, "since": since or EPOCH})).one()
+    return Totals(
+        balances=Balances(approved=int(row[0]), pending=int(row[1]), spent=-int(row[2])),
+        tier_points=int(row[3]),
+        tier_spend=float(row[4]),
+        tier_orders=int(row[5]),
+    )
+
+
 async def balances(conn: AsyncConnection, customer_id: int) -> Balances:
-    rows = (
-        await conn.execute(
-            sa.select(ledger_entries.c.state, sa.func.sum(ledger_entries.c.points))
-            .where(ledger_entries.c.customer_id == customer_id)
-            .group_by(ledger_entries.c.state)
-        )
-    ).all()
-    by_state = {row[0]: int(row[1] or 0) for row in rows}
-    return Balances(
-        approved=sum(by_state.get(state, 0) for state in SPENDABLE),
-        pending=by_state.get("pending", 0),
-        spent=-by_state.get("spent", 0),
-    )
+    return (await totals(conn, customer_id, None)).balances
 
 
-def _entry(row: sa.Row[Any]) -> Entry:
+_c = ledger_entries.c
+# The columns of an Entry, in the order of its fields: rows are unpacked by position (a Row's
+# attribute lookups cost more than building the Entry).
+_ENTRY = (
+    _c.id,
+    _c.points,
+    _c.state,
+    _c.kind,
+    _c.reason,
+    _c.created_at,
+    _c.rule_id,
+    _c.reward_id,
+    _c.claimed_reward_id,
+    _c.tier_id,
+    _c.label,
+)
+
+
+def _entry(row: Any) -> Entry:
+    entry_id, points, state, kind, reason, at, rule_id, reward_id, claim_id, tier_id, label = row
     return Entry(
-        id=row.id,
-        points=row.points,
-        state=row.state,
-        kind=row.kind or "points_added",
-        reason=row.reason,
-        created_at=as_utc(row.created_at),
-        rule_id=row.rule_id,
-        reward_id=row.reward_id,
-        claimed_reward_id=row.claimed_reward_id,
-        tier_id=row.tier_id,
-        label=row.label,
+        entry_id,
+        points,
+        state,
+        kind or "points_added",
+        reason,
+        as_utc(at),
+        rule_id,
+        reward_id,
+        claim_id,
+        tier_id,
+        label,
     )
 
 
-async def history(conn: AsyncConnection, customer_id: int, limit: int = 50) -> list[Entry]:
-    """Newest first. Refund entries are left out: the refunded redemption shows as void."""
-    rows = (
-        await conn.execute(
-            sa.select(ledger_entries)
-            .where(
-                ledger_entries.c.customer_id == customer_id,
-                sa.or_(
-                    ledger_entries.c.kind.is_(None),
-                    ledger_entries.c.kind != "redemption_refunded",
-                ),
-            )
-            .order_by(ledger_entries.c.created_at.desc(), ledger_entries.c.id.desc())
-            .limit(limit)
-        )
-    ).all()
-    return [_entry(row) for row in rows]
+_COMPLETION_TIMES = sa.select(ledger_entries.c.created_at).where(
+    ledger_entries.c.customer_id == _CUSTOMER,
+    ledger_entries.c.rule_id == sa.bindparam("rule_id"),
+    ledger_entries.c.kind == constant("earned_points_from_rule"),
+    ledger_entries.c.state != constant("void"),
+)
 
 
 async def rule_completion_times(
     conn: AsyncConnection, customer_id: int, rule_id: int
 ) -> list[datetime]:
-    rows = await conn.execute(
-        sa.select(ledger_entries.c.created_at).where(
-            ledger_entries.c.customer_id == customer_id,
-            ledger_entries.c.rule_id == rule_id,
-            ledger_entries.c.kind == "earned_points_from_rule",
-            ledger_entries.c.state != "void",
+    params = {"customer_id": customer_id, "rule_id": rule_id}
+    return [as_utc(row[0]) for row in await conn.execute(_COMPLETION_TIMES, params)]
+
+
+HISTORY_LENGTH = 50
+_NEWEST = (
+    sa.func.row_number()
+    .over(order_by=(ledger_entries.c.created_at.desc(), ledger_entries.c.id.desc()))
+    .label("newest")
+)
+# A member's history (the newest HISTORY_LENGTH entries; refund entries are left out, the
+# refunded redemption shows as void) and every entry that is a mark (a rule completion that is
+# not void, a tier entered), older ones included: one query, newest first.
+_VISIBLE = (
+    sa.select(*_ENTRY, _NEWEST)
+    .where(
+        ledger_entries.c.customer_id == _CUSTOMER,
+        sa.or_(
+            ledger_entries.c.kind.is_(None),
+            ledger_entries.c.kind != constant("redemption_refunded"),
+        ),
+    )
+    .subquery()
+)
+_v = _VISIBLE.c
+_IS_COMPLETION = sa.and_(
+    _v.kind == constant("earned_points_from_rule"), _v.state != constant("void")
+)
+_MEMBER_LEDGER = (
+    sa.select(_VISIBLE)
+    .where(
+        sa.or_(
+            _v.newest <= constant(HISTORY_LENGTH),
+            _IS_COMPLETION,
+            _v.kind == constant("entered_tier"),
         )
     )
-    return [as_utc(row[0]) for row in rows]
+    .order_by(_v.newest)
+)
 
 
-async def all_rule_completions(
-    conn: AsyncConnection, customer_id: int
-) -> list[tuple[int, datetime]]:
-    """(rule id, completed at) of every completion, for the customer view's rule contexts."""
-    rows = (
-        await conn.execute(
-            sa.select(ledger_entries.c.rule_id, ledger_entries.c.created_at).where(
-                ledger_entries.c.customer_id == customer_id,
-                ledger_entries.c.kind == "earned_points_from_rule",
-                ledger_entries.c.state != "void",
-            )
-        )
-    ).all()
-    return [(int(row[0]), as_utc(row[1])) for row in rows]
+@dataclass(frozen=True, slots=True)
+class Marks:
+    completions: dict[int, list[datetime]]  # rule id -> completion times (void ones left out)
+    last_tier: tuple[int, datetime] | None  # (tier id, entered at) of the last tier entry
+
+
+async def member_ledger(conn: AsyncConnection, customer_id: int) -> tuple[list[Entry], Marks]:
+    """The member's history (newest first) and marks (every rule completion, the last tier
+    entered), in one query."""
+    history: list[Entry] = []
+    completions: dict[int, list[datetime]] = {}
+    last: Entry | None = None
+    for row in await conn.execute(_MEMBER_LEDGER, {"customer_id": customer_id}):
+        entry = _entry(row[:-1])
+        if row[-1] <= HISTORY_LENGTH:
+            history.append(entry)
+        if entry.kind == "entered_tier":
+            if last is None or entry.id > last.id:
+                last = entry
+        elif entry.kind == "earned_points_from_rule" and entry.state != "void":
+            completions.setdefault(entry.rule_id or 0, []).append(entry.created_at)
+    last_tier = None if last is None or last.tier_id is None else (last.tier_id, last.created_at)
+    return history, Marks(completions, last_tier)
 
 
 async def tier_measures(
     conn: AsyncConnection, customer_id: int, since: datetime | None
 ) -> tuple[int, float, int]:
     """(points earned, money spent, orders) since ``since``: what tiers are measured by."""
-    conditions = [
-        ledger_entries.c.customer_id == customer_id,
-        ledger_entries.c.state.in_(("approved", "pending")),
-        ledger_entries.c.points >= 0,
-    ]
-    if since is not None:
-        conditions.append(ledger_entries.c.created_at >= since)
-    row = (
-        await conn.execute(
-            sa.select(
-                sa.func.coalesce(sa.func.sum(ledger_entries.c.points), 0),
-                sa.func.coalesce(sa.func.sum(ledger_entries.c.spend), 0),
-                sa.func.count(ledger_entries.c.spend),
-            ).where(*conditions)
-        )
-    ).one()
-    return int(row[0]), float(row[1]), int(row[2])
+    found = await totals(conn, customer_id, since)
+    return found.tier_points, found.tier_spend, found.tier_orders
+
+
+_LAST_TIER = (
+    sa.select(*_ENTRY)
+    .where(ledger_entries.c.customer_id == _CUSTOMER, ledger_entries.c.kind == "entered_tier")
+    .order_by(ledger_entries.c.id.desc())
+    .limit(1)
+)
 
 
 async def last_tier_entry(conn: AsyncConnection, customer_id: int) -> Entry | None:
-    row = (
-        await conn.execute(
-            sa.select(ledger_entries)
-            .where(
-                ledger_entries.c.customer_id == customer_id,
-                ledger_entries.c.kind == "entered_tier",
-            )
-            .order_by(ledger_entries.c.id.desc())
-            .limit(1)
-        )
-    ).one_or_none()
+    row = (await conn.execute(_LAST_TIER, {"customer_id": customer_id})).one_or_none()
     return None if row is None else _entry(row)

@@ -44,14 +44,20 @@ async def enrol(
     channel: str,
     currency: str,
     now: datetime,
+    created: bool = False,
 ) -> tuple[Customer, list[rules.RuleOutcome]]:
-    """Make a guest a member and award join_program; a member stays as they are."""
+    """Make a guest a member and award join_program; a member stays as they are. ``created``:
+    the customer was created in this transaction, so has no ledger entries to read yet."""
     if customer.state == "blocked":
         raise Conflict("customer_blocked", "This customer is blocked from the program")
     if customer.state == "enrolled":
         return customer, []
     customer = await update_customer(conn, customer, state="enrolled", enrolled_at=now)
-    await tiers.record_tier_change(conn, program, customer, currency, now)
+    if created:
+        state = tiers.empty_state(program, customer, currency, now)
+    else:
+        state = await tiers.tier_state(conn, program, customer, currency, now)
+    await tiers.record_tier_entry(conn, program, customer, state, now)
     outcomes = await rules.trigger_rules(
         conn,
         program,

@@ -38,10 +38,31 @@ class LoyaltyProgram:
         return self.program.id
 
     def rule(self, rule_id: int) -> Rule | None:
-        return next((rule for rule in self.document.rules if rule.id == rule_id), None)
+        rules: dict[int, Rule] | None = self.memo.get("rules-by-id")
+        if rules is None:
+            rules = self.memo["rules-by-id"] = {rule.id: rule for rule in self.document.rules}
+        return rules.get(rule_id)
 
     def reward(self, reward_id: int) -> Reward | None:
-        return next((reward for reward in self.document.rewards if reward.id == reward_id), None)
+        rewards: dict[int, Reward] | None = self.memo.get("rewards-by-id")
+        if rewards is None:
+            rewards = self.memo["rewards-by-id"] = {r.id: r for r in self.document.rewards}
+        return rewards.get(reward_id)
+
+    @property
+    def stocked_rewards(self) -> list[int]:
+        """Rewards with a product variant of limited stock (claims across the program count)."""
+        found: list[int] | None = self.memo.get("stocked_rewards")
+        if found is None:
+            found = self.memo["stocked_rewards"] = [
+                reward.id
+                for reward in self.document.rewards
+                if any(
+                    variant.inventory_count is not None
+                    for variant in getattr(getattr(reward, "product", None), "variants", [])
+                )
+            ]
+        return found
 
     def tier_ids(self) -> list[int | None]:
         tiers = self.document.tiers

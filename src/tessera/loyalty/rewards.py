@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from tessera.loyalty import ledger
 from tessera.loyalty.eligibility import MemberFacts, reward_refusal
 from tessera.loyalty.program import LoyaltyProgram, Variant, variant_of
 from tessera.loyalty.rules import member_tier_id, require_member
+from tessera.loyalty.statements import constant, one_of
 from tessera.programs.configuration import (
     ActiveSubscriptionDiscountVoucherReward,
     ActiveSubscriptionProductReward,
@@ -71,27 +73,52 @@ class Claim:
     refunded_at: datetime | None
 
 
-def _claim(row: sa.Row[Any]) -> Claim:
-    def aware(value: datetime | None) -> datetime | None:
-        return None if value is None else as_utc(value)
+_k = claimed_rewards.c
+# The columns of a Claim, in the order of its fields: rows are unpacked by position.
+_CLAIM = (
+    _k.id,
+    _k.customer_id,
+    _k.reward_id,
+    _k.reward_kind,
+    _k.title,
+    _k.state,
+    _k.points_cost,
+    _k.code,
+    _k.currency,
+    _k.details,
+    _k.channel,
+    _k.cart_id,
+    _k.claimed_at,
+    _k.expires_at,
+    _k.used_at,
+    _k.refunded_at,
+)
 
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)
+
+
+def _claim(row: Any) -> Claim:
+    (claim_id, customer_id, reward_id, kind, title, state, cost, code, currency, details,
+     channel, cart_id, claimed_at, expires_at, used_at, refunded_at) = row  # fmt: skip
     return Claim(
-        id=row.id,
-        customer_id=row.customer_id,
-        reward_id=row.reward_id,
-        reward_kind=row.reward_kind,
-        title=row.title,
-        state=row.state,
-        points_cost=row.points_cost,
-        code=row.code,
-        currency=row.currency,
-        details=dict(row.details),
-        channel=row.channel,
-        cart_id=row.cart_id,
-        claimed_at=as_utc(row.claimed_at),
-        expires_at=aware(row.expires_at),
-        used_at=aware(row.used_at),
-        refunded_at=aware(row.refunded_at),
+        claim_id,
+        customer_id,
+        reward_id,
+        kind,
+        title,
+        state,
+        cost,
+        code,
+        currency,
+        dict(details),
+        channel,
+        cart_id,
+        as_utc(claimed_at),
+        _aware(expires_at),
+        _aware(used_at),
+        _aware(refunded_at),
     )
 
 
@@ -101,21 +128,21 @@ def new_code(prefix: str, groups: int = 4) -> str:
     return "-".join([prefix, *parts])
 
 
+_CLAIMS_OF = (
+    sa.select(*_CLAIM)
+    .where(claimed_rewards.c.customer_id == sa.bindparam("customer_id"))
+    .order_by(claimed_rewards.c.claimed_at.desc(), claimed_rewards.c.id.desc())
+)
+
+
 async def claims_of(conn: AsyncConnection, customer_id: int) -> list[Claim]:
-    rows = (
-        await conn.execute(
-            sa.select(claimed_rewards)
-            .where(claimed_rewards.c.customer_id == customer_id)
-            .order_by(claimed_rewards.c.claimed_at.desc(), claimed_rewards.c.id.desc())
-        )
-    ).all()
-    return [_claim(row) for row in rows]
+    return [_claim(row) for row in await conn.execute(_CLAIMS_OF, {"customer_id": customer_id})]
 
 
 async def get_claim(conn: AsyncConnection, program_id: int, claim_id: int) -> Claim:
     row = (
         await conn.execute(
-            sa.select(claimed_rewards).where(
+            sa.select(*_CLAIM).where(
                 claimed_rewards.c.program_id == program_id, claimed_rewards.c.id == claim_id
             )
         )
@@ -398,26 +425,59 @@ def claim_times(claims: list[Claim]) -> dict[int, list[datetime]]:
     return times
 
 
+@lru_cache(maxsize=256)
+def _stock_claims(reward_ids: tuple[int, ...]) -> sa.Select[Any]:
+    # Built once per set of stocked rewards (a program version's), the ids written into the SQL.
+    return sa.select(claimed_rewards.c.reward_id, claimed_rewards.c.details).where(
+        claimed_rewards.c.program_id == sa.bindparam("program_id"),
+        one_of(claimed_rewards.c.reward_id, reward_ids),
+        claimed_rewards.c.state != constant("void"),
+    )
+
+
 async def stock_claims(
     conn: AsyncConnection, program_id: int, reward_ids: list[int]
 ) -> dict[tuple[int, str], int]:
     """Claims per (reward, product variant) across the program, in one query: stock used up."""
     if not reward_ids:
         return {}
-    rows = (
-        await conn.execute(
-            sa.select(claimed_rewards.c.reward_id, claimed_rewards.c.details).where(
-                claimed_rewards.c.program_id == program_id,
-                claimed_rewards.c.reward_id.in_(reward_ids),
-                claimed_rewards.c.state != "void",
-            )
-        )
-    ).all()
+    rows = await conn.execute(_stock_claims(tuple(reward_ids)), {"program_id": program_id})
     counts: dict[tuple[int, str], int] = {}
     for reward_id, details in rows:
         key = (int(reward_id), str(details.get("variant_id")))
         counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+@lru_cache(maxsize=256)
+def _claims_and_stock(reward_ids: tuple[int, ...]) -> sa.CompoundSelect[Any]:
+    own = sa.select(*_CLAIM, constant(1).label("own")).where(
+        claimed_rewards.c.customer_id == sa.bindparam("customer_id")
+    )
+    stocked = sa.select(*_CLAIM, constant(0).label("own")).where(
+        claimed_rewards.c.program_id == sa.bindparam("program_id"),
+        one_of(claimed_rewards.c.reward_id, reward_ids),
+        claimed_rewards.c.state != constant("void"),
+    )
+    return sa.union_all(own, stocked).order_by(sa.desc("claimed_at"), sa.desc("id"))
+
+
+async def claims_and_stock(
+    conn: AsyncConnection, program_id: int, customer_id: int, stocked: list[int]
+) -> tuple[list[Claim], dict[tuple[int, str], int]]:
+    """``claims_of`` the customer and ``stock_claims`` of the stocked rewards, in one query."""
+    if not stocked:
+        return await claims_of(conn, customer_id), {}
+    claims: list[Claim] = []
+    counts: dict[tuple[int, str], int] = {}
+    params = {"customer_id": customer_id, "program_id": program_id}
+    for row in await conn.execute(_claims_and_stock(tuple(stocked)), params):
+        if row[-1]:
+            claims.append(_claim(row[:-1]))
+        else:
+            key = (int(row.reward_id), str(row.details.get("variant_id")))
+            counts[key] = counts.get(key, 0) + 1
+    return claims, counts
 
 
 async def mark_used(

@@ -54,7 +54,8 @@ async def complete_rule(
 ) -> RuleOutcome:
     """Award ``rule`` to ``customer`` or raise Conflict with the contract's code."""
     require_member(customer)
-    tier_id = await member_tier_id(conn, program, customer, currency, now)
+    state = await tiers.tier_state(conn, program, customer, currency, now)
+    tier_id = None if state is None or state.standing is None else state.standing.tier.id
     variant = variant_of(rule, tier_id, program.site.default_language)
     completed = await ledger.rule_completion_times(conn, customer.id, rule.id)
     refusal = rule_refusal(rule, variant, channel=channel, completed=completed, now=now)
@@ -77,7 +78,10 @@ async def complete_rule(
         channel=channel,
         at=now,
     )
-    await tiers.record_tier_change(conn, program, customer, currency, now)
+    # The tier after the award follows from the state read before it (one entry added).
+    if state is not None:
+        state = tiers.after_award(state, program, customer, currency, now, variant.points)
+    await tiers.record_tier_entry(conn, program, customer, state, now)
     return RuleOutcome(rule=rule, points=variant.points, completed_at=now, title=variant.title)
 
 

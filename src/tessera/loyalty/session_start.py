@@ -134,7 +134,7 @@ async def initialize_session(
     enrolled = False
     if customer.state == "guest" and program.document.auto_enrol:
         customer, outcomes = await enrol(
-            conn, program, customer, channel=channel, currency=currency, now=now
+            conn, program, customer, channel=channel, currency=currency, now=now, created=created
         )
         enrolled = True
     if customer.state == "enrolled":

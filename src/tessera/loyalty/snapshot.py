@@ -38,26 +38,21 @@ async def member_snapshot(
     currency: str,
     now: datetime,
 ) -> MemberSnapshot:
-    completions: dict[int, list[datetime]] = {}
-    for rule_id, at in await ledger.all_rule_completions(conn, customer.id):
-        completions.setdefault(rule_id, []).append(at)
-    stocked = [
-        reward.id
-        for reward in program.document.rewards
-        if any(
-            variant.inventory_count is not None
-            for variant in getattr(getattr(reward, "product", None), "variants", [])
-        )
-    ]
-    claims = await rewards.claims_of(conn, customer.id)
+    """Three prebuilt queries: ledger totals (balances and tier measures), history with every
+    rule completion and tier entry, and claims with the stock claimed of stocked rewards."""
+    totals = await ledger.totals(conn, customer.id, tiers.window(program, customer, now))
+    history, marks = await ledger.member_ledger(conn, customer.id)
+    claims, stock = await rewards.claims_and_stock(
+        conn, program.id, customer.id, program.stocked_rewards
+    )
     return MemberSnapshot(
         customer=customer,
-        balances=await ledger.balances(conn, customer.id),
-        standing=await tiers.standing(conn, program, customer, currency, now),
+        balances=totals.balances,
+        standing=tiers.standing_from(program, customer, currency, now, totals, marks.last_tier),
         claims=claims,
         claim_times=rewards.claim_times(claims),
-        completions=completions,
-        history=await ledger.history(conn, customer.id),
-        variant_claims=await rewards.stock_claims(conn, program.id, stocked),
+        completions=marks.completions,
+        history=history,
+        variant_claims=stock,
         now=now,
     )

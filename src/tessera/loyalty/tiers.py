@@ -71,17 +71,31 @@ def _window(
     return None, None
 
 
-async def standing(
-    conn: AsyncConnection, program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
+def window(program: LoyaltyProgram, customer: Customer, now: datetime) -> datetime | None:
+    """Where the member's tier window starts (None: all time, or no tiers)."""
+    setup = program.document.tiers
+    return None if setup is None else _window(setup, customer, now)[0]
+
+
+def standing_from(
+    program: LoyaltyProgram,
+    customer: Customer,
+    currency: str,
+    now: datetime,
+    totals: ledger.Totals,
+    last_tier: tuple[int, datetime] | None,
 ) -> TierStanding | None:
+    """The member's standing from ledger totals measured since ``window(...)`` and the last tier
+    they entered (``ledger.member_ledger``)."""
     setup = program.document.tiers
     if setup is None:
         return None
     since, valid_until = _window(setup, customer, now)
-    points, spend, orders = await ledger.tier_measures(conn, customer.id, since)
-    measure = {"points": float(points), "spend": spend, "orders": float(orders)}[
-        setup.boundary_mode
-    ]
+    measure = {
+        "points": float(totals.tier_points),
+        "spend": totals.tier_spend,
+        "orders": float(totals.tier_orders),
+    }[setup.boundary_mode]
     levels = setup.levels
     current = levels[0]
     for tier in levels:
@@ -90,10 +104,9 @@ async def standing(
     index = levels.index(current)
     next_tier = levels[index + 1] if index + 1 < len(levels) else None
     needed = None if next_tier is None else max(_bound(next_tier, currency) - measure, 0.0)
-    entry = await ledger.last_tier_entry(conn, customer.id)
     started = (
-        entry.created_at
-        if entry is not None and entry.tier_id == current.id
+        last_tier[1]
+        if last_tier is not None and last_tier[0] == current.id
         else customer.enrolled_at or customer.created_at
     )
     return TierStanding(
@@ -107,19 +120,92 @@ async def standing(
     )
 
 
-async def record_tier_change(
-    conn: AsyncConnection,
+@dataclass(frozen=True, slots=True)
+class TierState:
+    """What a tier change is decided from: the ledger totals, the last tier entered, and the
+    standing they give."""
+
+    totals: ledger.Totals
+    last_tier: tuple[int, datetime] | None
+    standing: TierStanding | None
+
+
+async def tier_state(
+    conn: AsyncConnection, program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
+) -> TierState | None:
+    """None without tiers."""
+    if program.document.tiers is None:
+        return None
+    totals = await ledger.totals(conn, customer.id, window(program, customer, now))
+    entry = await ledger.last_tier_entry(conn, customer.id)
+    last = None if entry is None or entry.tier_id is None else (entry.tier_id, entry.created_at)
+    return TierState(totals, last, standing_from(program, customer, currency, now, totals, last))
+
+
+NO_TOTALS = ledger.Totals(
+    balances=ledger.Balances(approved=0, pending=0, spent=0),
+    tier_points=0,
+    tier_spend=0.0,
+    tier_orders=0,
+)
+
+
+def empty_state(
+    program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
+) -> TierState | None:
+    """The tier state of a customer with no ledger entries (created in this transaction)."""
+    if program.document.tiers is None:
+        return None
+    found = standing_from(program, customer, currency, now, NO_TOTALS, None)
+    return TierState(NO_TOTALS, None, found)
+
+
+def after_award(
+    state: TierState,
     program: LoyaltyProgram,
     customer: Customer,
     currency: str,
     now: datetime,
+    points: int,
+) -> TierState:
+    """The state once ``points`` approved points (no spend) are recorded at ``now``: they count
+    towards the tier measure (``now`` is within the window) when not negative."""
+    if points < 0:
+        return state
+    totals = state.totals
+    added = ledger.Totals(
+        balances=ledger.Balances(
+            approved=totals.balances.approved + points,
+            pending=totals.balances.pending,
+            spent=totals.balances.spent,
+        ),
+        tier_points=totals.tier_points + points,
+        tier_spend=totals.tier_spend,
+        tier_orders=totals.tier_orders,
+    )
+    found = standing_from(program, customer, currency, now, added, state.last_tier)
+    return TierState(added, state.last_tier, found)
+
+
+async def standing(
+    conn: AsyncConnection, program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
+) -> TierStanding | None:
+    state = await tier_state(conn, program, customer, currency, now)
+    return None if state is None else state.standing
+
+
+async def record_tier_entry(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    customer: Customer,
+    state: TierState | None,
+    now: datetime,
 ) -> None:
-    """Append an ``entered_tier`` entry when the member's tier is not the one last entered."""
-    found = await standing(conn, program, customer, currency, now)
-    if found is None:
+    """Append an ``entered_tier`` entry when ``state``'s tier is not the one last entered."""
+    found = None if state is None else state.standing
+    if state is None or found is None:
         return
-    last = await ledger.last_tier_entry(conn, customer.id)
-    if last is not None and last.tier_id == found.tier.id:
+    if state.last_tier is not None and state.last_tier[0] == found.tier.id:
         return
     await ledger.record(
         conn,
@@ -133,3 +219,15 @@ async def record_tier_change(
         label=program.tier_name(found.tier.id, program.site.default_language),
         at=now,
     )
+
+
+async def record_tier_change(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    customer: Customer,
+    currency: str,
+    now: datetime,
+) -> None:
+    """Append an ``entered_tier`` entry when the member's tier is not the one last entered."""
+    state = await tier_state(conn, program, customer, currency, now)
+    await record_tier_entry(conn, program, customer, state, now)

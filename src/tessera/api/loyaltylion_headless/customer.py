@@ -1,5 +1,6 @@
 """The contract's Customer (enrolled, guest or blocked) and what hangs off it: claimed rewards,
-available rules and rewards with the member's context, history, tier membership, carts."""
+tier membership, birthdays, referral links, carts. Available rules and rewards are built in
+``available``, the history in ``history``."""
 
 from __future__ import annotations
 
@@ -7,102 +8,35 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from babel.dates import format_timedelta
-
 from tessera.customers.service import Customer
 from tessera.kit.clock import iso_z
 from tessera.loyalty import carts
-from tessera.loyalty.eligibility import MemberFacts, count_within, reward_refusal
 from tessera.loyalty.money import money, percentage
-from tessera.loyalty.program import (
-    LoyaltyProgram,
-    Variant,
-    rule_limit,
-    variant_of,
-    window_end,
-)
+from tessera.loyalty.program import LoyaltyProgram, variant_of
 from tessera.loyalty.rewards import Claim
 from tessera.loyalty.rules import RuleOutcome
 from tessera.loyalty.snapshot import MemberSnapshot
 from tessera.loyalty.tiers import TierStanding
-from tessera.programs.configuration import (
-    Limit,
-    ProductCartReward,
-    Reward,
-    Rule,
-    money_in,
-)
 
-from .configuration import (
-    View,
-    reward_base,
-    reward_shown,
-    reward_variant,
-    rule_base,
-    rule_shown,
-    rule_variant,
-)
-from .texts import entered_tier_text, points_added_text, points_text
+from . import customer_schemas as out
+from .available import available_rewards, available_rules, iso, requirements_detail
+from .configuration import View
+from .history import history
+from .texts import points_text
 
 
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else iso_z(moment)
-
-
-def customer_identity(customer: Customer) -> dict[str, Any]:
-    return {
-        "id": customer.id,
-        "merchant_id": customer.merchant_id,
-        "email": customer.email,
-        "first_name": customer.first_name,
-        "last_name": customer.last_name,
-        "state": customer.state,
-    }
-
-
-# --- limits ------------------------------------------------------------------------------------
-
-
-def limit_state(
-    limit: Limit | None, times: list[datetime], now: datetime, view: View, noun: str
-) -> dict[str, Any]:
-    """RuleCompletionLimitState (noun "completions") or RewardClaimLimitState ("claims")."""
-    if limit is None:
-        return {"state": "no_limit"}
-    within = count_within(limit, times, now)
-    if within >= limit.count:
-        resets_at = window_end(limit.interval, now)
-        if resets_at is None:
-            return {"state": "limit_reached_forever"}
-        return {
-            "state": "limit_reached_until_reset",
-            "interval": limit.interval,
-            "resets_at": iso_z(resets_at),
-            "resets_at_relative_to_now": format_timedelta(
-                resets_at - now, add_direction=True, locale=view.language
-            ),
-        }
-    singular = noun[:-1]
-    return {
-        "state": "limit_not_reached",
-        "interval": None if limit.interval == "forever" else limit.interval,
-        f"allowed_{noun}_within_interval": limit.count,
-        f"{singular}_count_within_interval": within,
-        f"remaining_{noun}_within_interval": limit.count - within,
-    }
+def customer_identity(customer: Customer) -> out.CustomerIdentity:
+    return out.CustomerIdentity(
+        id=customer.id,
+        merchant_id=customer.merchant_id,
+        email=customer.email,
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        state=customer.state,
+    )
 
 
 # --- carts -------------------------------------------------------------------------------------
-
-
-def requirements_detail(check: carts.RequirementCheck, view: View, currency: str) -> dict[str, Any]:
-    total: dict[str, Any] = {"state": check.total_state}
-    if check.total_state == "requirement_not_met":
-        total["additional_amount_required"] = money(check.total_missing, currency, view.language)
-    count: dict[str, Any] = {"state": check.count_state}
-    if check.count_state == "requirement_not_met":
-        count["additional_quantity_required"] = check.count_missing
-    return {"minimum_cart_total": total, "minimum_line_item_quantity": count}
 
 
 def active_cart_redemption(claim: Claim, view: View, cart: carts.Cart | None) -> dict[str, Any]:
@@ -135,10 +69,6 @@ def active_cart_redemption(claim: Claim, view: View, cart: carts.Cart | None) ->
         },
         "current_cart_state": state,
     }
-
-
-def is_active_cart_claim(claim: Claim) -> bool:
-    return claim.reward_kind == "product_cart" and claim.state == "approved" and not claim.used_at
 
 
 # --- claimed rewards ---------------------------------------------------------------------------
@@ -228,7 +158,7 @@ def redeemable(claim: Claim, view: View, cart: carts.Cart | None) -> dict[str, A
                 cart_line_identifier=carts.redemption_id(claim.id),
                 active_cart_redemption=(
                     active_cart_redemption(claim, view, cart)
-                    if is_active_cart_claim(claim)
+                    if carts.is_active_cart_claim(claim)
                     else None
                 ),
             )
@@ -244,7 +174,7 @@ def redeemable(claim: Claim, view: View, cart: carts.Cart | None) -> dict[str, A
 
 def claimed_reward(
     claim: Claim, view: View, now: datetime, cart: carts.Cart | None = None
-) -> dict[str, Any]:
+) -> out.ClaimedReward:
     state = claim.state
     if (
         state == "approved"
@@ -254,216 +184,16 @@ def claimed_reward(
         and claim.used_at is None
     ):
         state = "expired"
-    return {
-        "id": claim.id,
-        "claimed_at": iso_z(claim.claimed_at),
-        "reward_id": claim.reward_id,
-        "title": claim.title,
-        "state": state,
-        "source": {"kind": "points_redemption", "points_cost": claim.points_cost},
-        "redeemable": redeemable(claim, view, cart),
-        "auto_refund_at": iso(claim.expires_at) if is_active_cart_claim(claim) else None,
-    }
-
-
-# --- available rules and rewards ---------------------------------------------------------------
-
-
-def available_rule(rule: Rule, snapshot: MemberSnapshot, view: View) -> dict[str, Any] | None:
-    variant = variant_of(rule, snapshot.tier_id, view.language)
-    if not variant.enabled or not rule_shown(rule, view):
-        return None
-    times = snapshot.completions.get(rule.id, [])
-    return {
-        **rule_base(rule),
-        "variant": rule_variant(rule, variant, view),
-        "context": {
-            "last_completed_at": iso(max(times)) if times else None,
-            "completion_count": len(times),
-            "completion_limit": limit_state(
-                rule_limit(rule), times, snapshot.now, view, "completions"
-            ),
-        },
-    }
-
-
-def member_facts(snapshot: MemberSnapshot) -> MemberFacts:
-    return MemberFacts(
-        balance=snapshot.balances.approved,
-        claim_times=snapshot.claim_times,
-        stock_claimed=snapshot.variant_claims,
-        now=snapshot.now,
+    return out.ClaimedReward(
+        id=claim.id,
+        claimed_at=iso_z(claim.claimed_at),
+        reward_id=claim.reward_id,
+        title=claim.title,
+        state=state,
+        source={"kind": "points_redemption", "points_cost": claim.points_cost},
+        redeemable=redeemable(claim, view, cart),
+        auto_refund_at=iso(claim.expires_at) if carts.is_active_cart_claim(claim) else None,
     )
-
-
-def can_redeem(
-    reward: Reward,
-    variant: Variant,
-    snapshot: MemberSnapshot,
-    view: View,
-    cart: carts.Cart | None,
-) -> dict[str, Any]:
-    """The contract's CanRedeem: the engine's eligibility in the Headless API's words."""
-    check = in_cart = None
-    if isinstance(reward, ProductCartReward) and cart is not None:
-        check = carts.check_requirements(
-            money_in(reward.cart_requirements.minimum_cart_total, view.currency),
-            reward.cart_requirements.minimum_line_item_count,
-            cart,
-        )
-        in_cart = sum(
-            1
-            for claim in snapshot.claims
-            if claim.reward_id == reward.id
-            and is_active_cart_claim(claim)
-            and claim.cart_id == cart.id
-        )
-    refusal = reward_refusal(
-        reward,
-        variant,
-        member_facts(snapshot),
-        channel=view.channel,
-        currency=view.currency,
-        country=view.country,
-        cart=check,
-        in_cart=in_cart,
-    )
-    match refusal:
-        case None:
-            return {"state": "redeemable"}
-        case "reward_limit_reached":
-            return {"state": "claim_limit_reached"}
-        case "reward_kind_mismatch":
-            return {"state": "unknown"}  # decided at checkout, against the order
-        case "reward_out_of_stock":
-            return {"state": "out_of_stock"}
-        case "cart_requirements_not_met":
-            assert check is not None
-            return {
-                "state": "cart_requirements_not_met",
-                "cart_requirements_detail": requirements_detail(check, view, view.currency),
-            }
-        case "max_cart_redemptions_reached":
-            return {"state": "max_redemptions_for_cart_reached"}
-    return {
-        "state": "insufficient_points",
-        "additional_points_required": variant.points - snapshot.balances.approved,
-    }
-
-
-def available_reward(
-    reward: Reward, snapshot: MemberSnapshot, view: View, cart: carts.Cart | None
-) -> dict[str, Any] | None:
-    variant = variant_of(reward, snapshot.tier_id, view.language)
-    if not variant.enabled or not reward_shown(reward, view):
-        return None
-    times = snapshot.claim_times.get(reward.id, [])
-    claim_limit = limit_state(reward.limit, times, snapshot.now, view, "claims")
-    return {
-        **reward_base(reward, view),
-        "variant": reward_variant(reward, variant, view),
-        "context": {
-            "can_redeem": can_redeem(reward, variant, snapshot, view, cart),
-            "last_claimed_at": iso(max(times)) if times else None,
-            "claim_count": len(times),
-            "claim_limit": claim_limit,
-        },
-    }
-
-
-# --- history -----------------------------------------------------------------------------------
-
-_LIFECYCLE = {"pending", "approved", "void", "expired"}
-
-
-def history(program: LoyaltyProgram, snapshot: MemberSnapshot, view: View) -> list[dict[str, Any]]:
-    claims = {claim.id: claim for claim in snapshot.claims}
-    out: list[dict[str, Any]] = []
-    for entry in snapshot.history:
-        base = {"label": entry.label or "", "date": iso_z(entry.created_at)}
-        state = entry.state if entry.state in _LIFECYCLE else "approved"
-        match entry.kind:
-            case "earned_points_from_rule":
-                rule = program.rule(entry.rule_id or 0)
-                if rule is not None:
-                    base["label"] = variant_of(rule, None, view.language).title
-                out.append(
-                    {
-                        "kind": "earned_points_from_rule",
-                        **base,
-                        "points": entry.points,
-                        "points_text": points_text(entry.points, view.language),
-                        "rule": {"id": entry.rule_id, "kind": rule.kind if rule else "custom"},
-                        "points_will_approve_at": None,
-                        "points_will_expire_at": None,
-                        "state": state,
-                    }
-                )
-            case "redeemed_points_for_reward":
-                claim = claims.get(entry.claimed_reward_id or 0)
-                reward = program.reward(entry.reward_id or 0)
-                out.append(
-                    {
-                        "kind": "redeemed_points_for_reward",
-                        **base,
-                        "points": entry.points,
-                        "points_text": points_text(entry.points, view.language),
-                        "reward": {
-                            "id": entry.reward_id,
-                            "kind": claim.reward_kind
-                            if claim
-                            else (reward.kind if reward else "custom"),
-                        },
-                        "claimed_reward_id": entry.claimed_reward_id,
-                        "state": "void"
-                        if claim is not None and claim.state == "void"
-                        else "approved",
-                    }
-                )
-            case "entered_tier":
-                name = program.tier_name(entry.tier_id or 0, view.language) or entry.label or ""
-                out.append(
-                    {
-                        "kind": "entered_tier",
-                        "label": entered_tier_text(name, view.language),
-                        "date": base["date"],
-                        "tier": {"id": entry.tier_id, "name": name},
-                    }
-                )
-            case "points_expired":
-                out.append(
-                    {
-                        "kind": "points_expired",
-                        **base,
-                        "points": entry.points,
-                        "points_text": points_text(entry.points, view.language),
-                    }
-                )
-            case _ if entry.points < 0:
-                out.append(
-                    {
-                        "kind": "points_removed",
-                        **base,
-                        "points": entry.points,
-                        "points_text": points_text(entry.points, view.language),
-                        "state": "void" if entry.state == "void" else "applied",
-                    }
-                )
-            case _:
-                base["label"] = base["label"] or points_added_text(view.language)
-                out.append(
-                    {
-                        "kind": "points_added",
-                        **base,
-                        "points": entry.points,
-                        "points_text": points_text(entry.points, view.language),
-                        "points_will_expire_at": None,
-                        "state": entry.state
-                        if entry.state in ("approved", "void", "expired")
-                        else "approved",
-                    }
-                )
-    return out
 
 
 # --- tiers, birthdays, referrals ---------------------------------------------------------------
@@ -540,41 +270,39 @@ def referral_urls(program: LoyaltyProgram, customer: Customer) -> dict[str, str]
 
 def enrolled_customer(
     program: LoyaltyProgram, snapshot: MemberSnapshot, view: View, cart: carts.Cart | None = None
-) -> dict[str, Any]:
+) -> out.CustomerEnrolled:
     customer = snapshot.customer
     birthday = None
     if customer.birthday_month is not None and customer.birthday_day is not None:
         birthday = {"month": customer.birthday_month, "day": customer.birthday_day}
         if customer.birthday_year is not None:
             birthday["year"] = customer.birthday_year
-    rules = [available_rule(rule, snapshot, view) for rule in program.document.rules]
-    rewards = [
-        available_reward(reward, snapshot, view, cart) for reward in program.document.rewards
-    ]
-    return {
-        **customer_identity(customer),
-        "state": "enrolled",
-        "points_approved": snapshot.balances.approved,
-        "points_pending": snapshot.balances.pending,
-        "points_spent": snapshot.balances.spent,
-        "enrolled_at": iso_z(customer.enrolled_at or customer.created_at),
-        "tier_membership": tier_membership(program, snapshot.standing, view),
-        "birthday": birthday,
-        "next_birthday": next_birthday(customer, snapshot.now.date()),
-        "claimed_rewards": [claimed_reward(c, view, snapshot.now, cart) for c in snapshot.claims],
-        "available_rewards": [r for r in rewards if r is not None],
-        "available_rules": [r for r in rules if r is not None],
-        "history": history(program, snapshot, view),
-        "active_cart_redemptions": [
+    balances = snapshot.balances
+    return out.CustomerEnrolled(
+        id=customer.id,
+        merchant_id=customer.merchant_id,
+        email=customer.email,
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        points_approved=balances.approved,
+        points_pending=balances.pending,
+        points_spent=balances.spent,
+        enrolled_at=iso_z(customer.enrolled_at or customer.created_at),
+        tier_membership=tier_membership(program, snapshot.standing, view),
+        birthday=birthday,
+        next_birthday=next_birthday(customer, snapshot.now.date()),
+        claimed_rewards=[claimed_reward(c, view, snapshot.now, cart) for c in snapshot.claims],
+        available_rewards=available_rewards(program, snapshot, view, cart),
+        available_rules=available_rules(program, snapshot, view),
+        history=history(program, snapshot, view),
+        active_cart_redemptions=[
             active_cart_redemption(c, view, cart)
             for c in snapshot.claims
-            if is_active_cart_claim(c)
+            if carts.is_active_cart_claim(c)
         ],
-        "email_marketing_consent": {"state": customer.email_marketing},
-        "sms_marketing_consent": {"state": "unknown"},
-        "receipt_upload_url": None,
-        "referral_urls": referral_urls(program, customer),
-    }
+        email_marketing_consent=out.ConsentState(state=customer.email_marketing),
+        referral_urls=referral_urls(program, customer),
+    )
 
 
 def rule_outcome_action(outcome: RuleOutcome, view: View) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from tessera.loyalty.program_cache import program_in_force
 from tessera.loyalty.snapshot import MemberSnapshot, member_snapshot
 from tessera.store.transactions import write_transaction
 
+from . import customer_schemas as out
 from . import schemas
 from .configuration import View, configuration_bytes
 from .customer import (
@@ -46,7 +47,7 @@ async def customer_body(
     customer: Customer,
     view: View,
     cart: carts.Cart | None = None,
-) -> dict[str, Any]:
+) -> out.Customer:
     """The contract's Customer in whichever shape the customer's state calls for."""
     if customer.state != "enrolled":
         return customer_identity(customer)
@@ -58,14 +59,20 @@ def merchant_id(call: Call) -> str:
     return str(call.request.path_params["merchant_id"])
 
 
-def envelope(view: View, program: LoyaltyProgram, customer: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "channel": view.channel,
-        "currency": view.currency,
-        "language": view.language,
-        "customer": customer,
-        "configuration": msgspec.Raw(configuration_bytes(program, view)),
-    }
+def envelope(
+    view: View,
+    program: LoyaltyProgram,
+    customer: out.Customer,
+    cart_actions: list[dict[str, Any]] | msgspec.UnsetType = msgspec.UNSET,
+) -> out.CustomerSession:
+    return out.CustomerSession(
+        channel=view.channel,
+        currency=view.currency,
+        language=view.language,
+        customer=customer,
+        configuration=msgspec.Raw(configuration_bytes(program, view)),
+        requested_cart_actions=cart_actions,
+    )
 
 
 # --- configuration and customers ---------------------------------------------------------------
@@ -156,7 +163,7 @@ async def initialize_session(call: Call) -> Response:
             if snapshot is None
             else enrolled_customer(program, snapshot, view, cart)
         )
-        return json_response({**envelope(view, program, shown), "requested_cart_actions": []})
+        return json_response(envelope(view, program, shown, []))
 
     async def start(
         conn: AsyncConnection,
@@ -196,7 +203,7 @@ async def initialize_session(call: Call) -> Response:
         }
         for action in result.cart_actions
     ]
-    return json_response({**envelope(view, program, written), "requested_cart_actions": actions})
+    return json_response(envelope(view, program, written, actions))
 
 
 @headless_endpoint(scope=WRITE)
@@ -307,7 +314,7 @@ async def redeem_reward(
     cart_id: str | None = None,
     shipping_address_id: int | None = None,
     fulfil: bool = False,
-) -> tuple[LoyaltyProgram, rewards.Claim, dict[str, Any]]:
+) -> tuple[LoyaltyProgram, rewards.Claim, out.Customer]:
     view = call.view
     program = await program_in_force(call.tessera.engine, call.site)
     async with write_transaction(call.tessera.engine) as conn:

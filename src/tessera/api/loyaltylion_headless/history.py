@@ -1,0 +1,97 @@
+"""A member's history as the contract's HistoryAction Structs: one per ledger entry of the
+snapshot's history, newest first."""
+
+from __future__ import annotations
+
+from tessera.kit.clock import iso_z
+from tessera.loyalty.ledger import Entry
+from tessera.loyalty.program import LoyaltyProgram, variant_of
+from tessera.loyalty.rewards import Claim
+from tessera.loyalty.snapshot import MemberSnapshot
+
+from . import customer_schemas as out
+from .configuration import View
+from .texts import entered_tier_text, points_added_text, points_text
+
+_LIFECYCLE = {"pending", "approved", "void", "expired"}
+
+
+def rule_title(program: LoyaltyProgram, rule_id: int, language: str) -> str:
+    """A rule's title in the history (its variant for everyone), once per version."""
+    key = ("headless-rule-title", rule_id, language)
+    title: str | None = program.memo.get(key)
+    if title is None:
+        rule = program.rule(rule_id)
+        assert rule is not None
+        title = program.memo[key] = variant_of(rule, None, language).title
+    return title
+
+
+def history_action(
+    program: LoyaltyProgram, entry: Entry, claims: dict[int, Claim], view: View
+) -> out.HistoryAction:
+    label = entry.label or ""
+    at = iso_z(entry.created_at)
+    language = view.language
+    match entry.kind:
+        case "earned_points_from_rule":
+            rule = program.rule(entry.rule_id or 0)
+            if rule is not None:
+                label = rule_title(program, rule.id, language)
+            return out.HistoryEarnedPointsFromRule(
+                label=label,
+                date=at,
+                points=entry.points,
+                points_text=points_text(entry.points, language),
+                rule=out.RuleRef(id=entry.rule_id, kind=rule.kind if rule else "custom"),
+                state=entry.state if entry.state in _LIFECYCLE else "approved",
+            )
+        case "redeemed_points_for_reward":
+            claim = claims.get(entry.claimed_reward_id or 0)
+            reward = program.reward(entry.reward_id or 0)
+            kind = claim.reward_kind if claim else (reward.kind if reward else "custom")
+            return out.HistoryRedeemedPointsForReward(
+                label=label,
+                date=at,
+                points=entry.points,
+                points_text=points_text(entry.points, language),
+                reward=out.RewardRef(id=entry.reward_id, kind=kind),
+                claimed_reward_id=entry.claimed_reward_id,
+                state="void" if claim is not None and claim.state == "void" else "approved",
+            )
+        case "entered_tier":
+            name = program.tier_name(entry.tier_id or 0, language) or entry.label or ""
+            return out.HistoryEnteredTier(
+                label=entered_tier_text(name, language),
+                date=at,
+                tier=out.TierRef(id=entry.tier_id, name=name),
+            )
+        case "points_expired":
+            return out.HistoryPointsExpired(
+                label=label,
+                date=at,
+                points=entry.points,
+                points_text=points_text(entry.points, language),
+            )
+        case _ if entry.points < 0:
+            return out.HistoryPointsRemoved(
+                label=label,
+                date=at,
+                points=entry.points,
+                points_text=points_text(entry.points, language),
+                state="void" if entry.state == "void" else "applied",
+            )
+    return out.HistoryPointsAdded(
+        label=label or points_added_text(language),
+        date=at,
+        points=entry.points,
+        points_text=points_text(entry.points, language),
+        state=entry.state if entry.state in ("approved", "void", "expired") else "approved",
+    )
+
+
+def history(
+    program: LoyaltyProgram, snapshot: MemberSnapshot, view: View
+) -> list[out.HistoryAction]:
+    claims = {claim.id: claim for claim in snapshot.claims}
+    return [history_action(program, entry, claims, view) for entry in snapshot.history]

@@ -1,0 +1,71 @@
+"""A member's ledger as the views read it: the newest entries as history, and every rule
+completion and tier entry however old, in one query; on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tessera.loyalty import ledger
+from tests.factories import make_customer, make_tenant
+
+START = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+async def long_ledger(db: AsyncEngine) -> int:
+    """Three old completions of rule 1 and a tier entry, then 60 newer point additions."""
+    tenant = await make_tenant(db)
+    customer = await make_customer(db, tenant, "m1")
+    async with db.begin() as conn:
+        for i in range(3):
+            await ledger.record(
+                conn,
+                program_id=tenant.program_id,
+                customer_id=customer.id,
+                points=5,
+                state="approved",
+                reason="rule 1",
+                kind="earned_points_from_rule",
+                rule_id=1,
+                at=START + timedelta(minutes=i),
+            )
+        await ledger.record(
+            conn,
+            program_id=tenant.program_id,
+            customer_id=customer.id,
+            points=0,
+            state="approved",
+            reason="entered tier",
+            kind="entered_tier",
+            tier_id=7,
+            at=START + timedelta(minutes=5),
+        )
+        for i in range(60):
+            await ledger.record(
+                conn,
+                program_id=tenant.program_id,
+                customer_id=customer.id,
+                points=1,
+                state="approved",
+                reason="test",
+                at=START + timedelta(hours=1, minutes=i),
+            )
+    return customer.id
+
+
+async def test_history_is_the_newest_entries_newest_first(db: AsyncEngine) -> None:
+    customer_id = await long_ledger(db)
+    async with db.connect() as conn:
+        history, _ = await ledger.member_ledger(conn, customer_id)
+    assert len(history) == ledger.HISTORY_LENGTH
+    assert history[0].created_at == START + timedelta(hours=1, minutes=59)
+    assert all(entry.kind == "points_added" for entry in history)
+
+
+async def test_completions_older_than_the_history_still_count(db: AsyncEngine) -> None:
+    customer_id = await long_ledger(db)
+    async with db.connect() as conn:
+        _, marks = await ledger.member_ledger(conn, customer_id)
+    assert len(marks.completions[1]) == 3
+    assert marks.last_tier == (7, START + timedelta(minutes=5))
