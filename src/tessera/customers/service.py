@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Conflict
 from tessera.store.conflicts import insert_ignoring_conflict
+from tessera.store.prepared import Prepared
 from tessera.store.tables import customers
 
 CustomerState = Literal["enrolled", "guest", "blocked"]
@@ -44,7 +45,8 @@ class Customer:
     referral_code: str | None = None
 
 
-def _customer(row: sa.Row[Any]) -> Customer:
+def _customer(row: Any) -> Customer:
+    """From a row of the customers table (an ``sa.Row`` or a prepared statement's)."""
     return Customer(
         id=row.id,
         program_id=row.program_id,
@@ -73,18 +75,29 @@ def new_referral_code() -> str:
     return "".join(secrets.choice(_REFERRAL_ALPHABET) for _ in range(10))
 
 
+# The session paths' lookups, built once (tessera.store.prepared).
+_BY_MERCHANT_ID = sa.select(customers).where(
+    customers.c.program_id == sa.bindparam("program_id"),
+    customers.c.merchant_id == sa.bindparam("merchant_id"),
+)
+_FIND = Prepared(_BY_MERCHANT_ID)
+_FIND_FOR_UPDATE = Prepared(_BY_MERCHANT_ID.with_for_update())
+_EMAIL_OWNER = Prepared(
+    sa.select(customers.c.merchant_id).where(
+        customers.c.program_id == sa.bindparam("program_id"),
+        customers.c.email_key == sa.bindparam("email_key"),
+    )
+)
+
+
 async def find_customer(
     conn: AsyncConnection, program_id: int, merchant_id: str, *, for_update: bool = False
 ) -> Customer | None:
     """``for_update`` locks the row until the transaction ends (PostgreSQL; on SQLite the
     transaction already holds the database's write lock, see tessera.store.transactions)."""
-    query = sa.select(customers).where(
-        customers.c.program_id == program_id, customers.c.merchant_id == merchant_id
-    )
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).one_or_none()
-    return None if row is None else _customer(row)
+    find = _FIND_FOR_UPDATE if for_update and conn.dialect.name == "postgresql" else _FIND
+    rows = await find.named(conn, {"program_id": program_id, "merchant_id": merchant_id})
+    return _customer(rows[0]) if rows else None
 
 
 async def find_customer_by_referral_code(
@@ -102,10 +115,8 @@ async def find_customer_by_referral_code(
 
 async def email_owner(conn: AsyncConnection, program_id: int, email: str) -> str | None:
     """The merchant_id of the program's customer with this email, if any."""
-    found = await conn.scalar(
-        sa.select(customers.c.merchant_id).where(
-            customers.c.program_id == program_id, customers.c.email_key == email_key(email)
-        )
+    found = await _EMAIL_OWNER.scalar(
+        conn, {"program_id": program_id, "email_key": email_key(email)}
     )
     return None if found is None else str(found)
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.kit.clock import as_utc, utcnow
 from tessera.loyalty.statements import constant, one_of
+from tessera.store.prepared import Prepared
 from tessera.store.tables import ledger_entries
 
 EntryState = Literal["pending", "approved", "spent", "expired", "void"]
@@ -139,6 +140,9 @@ _TOTALS = sa.select(
 ).where(ledger_entries.c.customer_id == _CUSTOMER)
 
 
+_PREPARED_TOTALS = Prepared(_TOTALS)
+
+
 @dataclass(frozen=True, slots=True)
 class Totals:
     balances: Balances
@@ -148,7 +152,8 @@ class Totals:
 
 
 async def totals(conn: AsyncConnection, customer_id: int, since: datetime | None) -> Totals:
-    row = (await conn.execute(_TOTALS, {"customer_id": customer_id, "since": since or EPOCH})).one()
+    params = {"customer_id": customer_id, "since": since or EPOCH}
+    row = (await _PREPARED_TOTALS.rows(conn, params))[0]
     return Totals(
         balances=Balances(approved=int(row[0]), pending=int(row[1]), spent=-int(row[2])),
         tier_points=int(row[3]),
@@ -248,6 +253,9 @@ _MEMBER_LEDGER = (
 )
 
 
+_PREPARED_MEMBER_LEDGER = Prepared(_MEMBER_LEDGER)
+
+
 @dataclass(frozen=True, slots=True)
 class Marks:
     completions: dict[int, list[datetime]]  # rule id -> completion times (void ones left out)
@@ -260,7 +268,7 @@ async def member_ledger(conn: AsyncConnection, customer_id: int) -> tuple[list[E
     history: list[Entry] = []
     completions: dict[int, list[datetime]] = {}
     last: Entry | None = None
-    for row in await conn.execute(_MEMBER_LEDGER, {"customer_id": customer_id}):
+    for row in await _PREPARED_MEMBER_LEDGER.rows(conn, {"customer_id": customer_id}):
         entry = _entry(row[:-1])
         if row[-1] <= HISTORY_LENGTH:
             history.append(entry)

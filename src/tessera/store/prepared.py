@@ -17,6 +17,7 @@ statement's column order."""
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,8 @@ class Prepared:
         self.statement = statement
         self._writes = not isinstance(statement, (sa.Select, sa.TextClause))
         self._compiled: dict[tuple[str, tuple[str, ...] | None], _Compiled] = {}
+        names = [column["name"] for column in _columns(statement)]
+        self._row_type: Any = namedtuple("Row", names, rename=True)  # type: ignore[misc]
 
     async def rows(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         driver = inline_driver(conn)
@@ -85,6 +88,10 @@ class Prepared:
             for row in fetched
         ]
 
+    async def named(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[Any]:
+        """The rows as named tuples: by position or by column name (``row.email``)."""
+        return [self._row_type._make(row) for row in await self.rows(conn, params)]
+
     async def scalar(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row; None if there is none."""
         rows = await self.rows(conn, params)
@@ -109,12 +116,7 @@ class Prepared:
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in names
         )
-        if isinstance(self.statement, sa.Select):
-            types = [column["type"] for column in self.statement.column_descriptions]
-        elif isinstance(self.statement, sa.TextClause):
-            types = []
-        else:
-            types = [column["type"] for column in self.statement.returning_column_descriptions]
+        types = [column["type"] for column in _columns(self.statement)]
         results = tuple(
             sa.types.to_instance(kind).dialect_impl(dialect).result_processor(dialect, None)
             for kind in types
@@ -122,3 +124,12 @@ class Prepared:
         found = _Compiled(compiled.string, names, fixed, binds, results)
         self._compiled[dialect.name, keys] = found
         return found
+
+
+def _columns(statement: Statement) -> list[dict[str, Any]]:
+    """What the statement returns: its selected columns, or its RETURNING ones."""
+    if isinstance(statement, sa.Select):
+        return list(statement.column_descriptions)
+    if isinstance(statement, sa.TextClause):
+        return []
+    return list(statement.returning_column_descriptions)
