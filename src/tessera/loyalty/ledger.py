@@ -59,7 +59,7 @@ class Balances:
 
 
 # Built once; ``.values(...)`` per call costs more than the INSERT itself on SQLite.
-_RECORD = ledger_entries.insert().returning(ledger_entries.c.id)
+_RECORD = Prepared(ledger_entries.insert().returning(ledger_entries.c.id))
 
 
 async def record(
@@ -97,7 +97,7 @@ async def record(
         "channel": channel,
         "created_at": at or utcnow(),
     }
-    return int((await conn.execute(_RECORD, row)).scalar_one())
+    return int(await _RECORD.scalar(conn, row))
 
 
 async def approved_balance(conn: AsyncConnection, customer_id: int) -> int:
@@ -209,11 +209,14 @@ _COMPLETION_TIMES = sa.select(ledger_entries.c.created_at).where(
 )
 
 
+_PREPARED_COMPLETION_TIMES = Prepared(_COMPLETION_TIMES)
+
+
 async def rule_completion_times(
     conn: AsyncConnection, customer_id: int, rule_id: int
 ) -> list[datetime]:
     params = {"customer_id": customer_id, "rule_id": rule_id}
-    return [as_utc(row[0]) for row in await conn.execute(_COMPLETION_TIMES, params)]
+    return [as_utc(row[0]) for row in await _PREPARED_COMPLETION_TIMES.rows(conn, params)]
 
 
 HISTORY_LENGTH = 50
@@ -297,6 +300,9 @@ _LAST_TIER = (
 )
 
 
+_PREPARED_LAST_TIER = Prepared(_LAST_TIER)
+
+
 async def last_tier_entry(conn: AsyncConnection, customer_id: int) -> Entry | None:
-    row = (await conn.execute(_LAST_TIER, {"customer_id": customer_id})).one_or_none()
-    return None if row is None else _entry(row)
+    rows = await _PREPARED_LAST_TIER.rows(conn, {"customer_id": customer_id})
+    return _entry(rows[0]) if rows else None

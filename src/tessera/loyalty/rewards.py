@@ -38,6 +38,7 @@ from tessera.programs.configuration import (
     localized,
     money_in,
 )
+from tessera.store.prepared import Prepared
 from tessera.store.tables import claimed_rewards
 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -135,8 +136,13 @@ _CLAIMS_OF = (
 )
 
 
+_PREPARED_CLAIMS_OF = Prepared(_CLAIMS_OF)
+
+
 async def claims_of(conn: AsyncConnection, customer_id: int) -> list[Claim]:
-    return [_claim(row) for row in await conn.execute(_CLAIMS_OF, {"customer_id": customer_id})]
+    return [
+        _claim(row) for row in await _PREPARED_CLAIMS_OF.rows(conn, {"customer_id": customer_id})
+    ]
 
 
 async def get_claim(conn: AsyncConnection, program_id: int, claim_id: int) -> Claim:
@@ -450,7 +456,7 @@ async def stock_claims(
 
 
 @lru_cache(maxsize=256)
-def _claims_and_stock(reward_ids: tuple[int, ...]) -> sa.CompoundSelect[Any]:
+def _claims_and_stock(reward_ids: tuple[int, ...]) -> Prepared:
     own = sa.select(*_CLAIM, constant(1).label("own")).where(
         claimed_rewards.c.customer_id == sa.bindparam("customer_id")
     )
@@ -459,7 +465,7 @@ def _claims_and_stock(reward_ids: tuple[int, ...]) -> sa.CompoundSelect[Any]:
         one_of(claimed_rewards.c.reward_id, reward_ids),
         claimed_rewards.c.state != constant("void"),
     )
-    return sa.union_all(own, stocked).order_by(sa.desc("claimed_at"), sa.desc("id"))
+    return Prepared(sa.union_all(own, stocked).order_by(sa.desc("claimed_at"), sa.desc("id")))
 
 
 async def claims_and_stock(
@@ -471,7 +477,7 @@ async def claims_and_stock(
     claims: list[Claim] = []
     counts: dict[tuple[int, str], int] = {}
     params = {"customer_id": customer_id, "program_id": program_id}
-    for row in await conn.execute(_claims_and_stock(tuple(stocked)), params):
+    for row in await _claims_and_stock(tuple(stocked)).named(conn, params):
         if row[-1]:
             claims.append(_claim(row[:-1]))
         else:

@@ -29,7 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tessera.store.sqlite_inline import InlineConnection
 
 Processor = Callable[[Any], Any] | None
-Statement = sa.Select[Any] | sa.Insert | sa.Update | sa.Delete | sa.TextClause
+Statement = (
+    sa.Select[Any] | sa.CompoundSelect[Any] | sa.Insert | sa.Update | sa.Delete | sa.TextClause
+)
 
 
 _GIVEN = object()  # a parameter the caller gives; otherwise the statement's own literal
@@ -56,7 +58,7 @@ def inline_driver(conn: AsyncConnection) -> InlineConnection | None:
 class Prepared:
     def __init__(self, statement: Statement) -> None:
         self.statement = statement
-        self._writes = not isinstance(statement, (sa.Select, sa.TextClause))
+        self._writes = not isinstance(statement, sa.Select | sa.CompoundSelect | sa.TextClause)
         self._compiled: dict[tuple[str, tuple[str, ...] | None], _Compiled] = {}
         names = [column["name"] for column in _columns(statement)]
         self._row_type: Any = namedtuple("Row", names, rename=True)  # type: ignore[misc]
@@ -128,8 +130,8 @@ class Prepared:
 
 def _columns(statement: Statement) -> list[dict[str, Any]]:
     """What the statement returns: its selected columns, or its RETURNING ones."""
-    if isinstance(statement, sa.Select):
-        return list(statement.column_descriptions)
+    if isinstance(statement, sa.Select | sa.CompoundSelect):
+        return [{"name": column.key, "type": column.type} for column in statement.selected_columns]
     if isinstance(statement, sa.TextClause):
         return []
     return list(statement.returning_column_descriptions)
