@@ -11,10 +11,9 @@ def utcnow() -> datetime:
 
 def iso_z(moment: datetime, *, millis: bool = False) -> str:
     """ISO 8601 in UTC with a ``Z`` suffix, as the LoyaltyLion contract's examples show."""
-    moment = moment.astimezone(UTC)
-    if millis:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat is C and several times cheaper than strftime; history lists format dozens.
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="milliseconds" if millis else "seconds") + "Z"
 
 
 def as_utc(moment: datetime) -> datetime:
