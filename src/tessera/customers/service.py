@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Conflict
-from tessera.store.conflicts import insert_ignoring_conflict
+from tessera.store.conflicts import insert_ignoring_conflict_statement
 from tessera.store.prepared import Prepared
 from tessera.store.tables import customers
 
@@ -89,6 +90,14 @@ _EMAIL_OWNER = Prepared(
     )
 )
 
+_UPDATE = Prepared(customers.update().where(customers.c.id == sa.bindparam("customer_row_id")))
+
+
+@cache
+def _create(dialect: str) -> Prepared:
+    """Insert a customer unless one exists (the unique keys decide); RETURNING says which."""
+    return Prepared(insert_ignoring_conflict_statement(dialect, customers, ("id",)))
+
 
 async def find_customer(
     conn: AsyncConnection, program_id: int, merchant_id: str, *, for_update: bool = False
@@ -160,8 +169,7 @@ async def get_or_create_customer(
         created_at=now,
         updated_at=now,
     )
-    insert = insert_ignoring_conflict(conn, customers, values)
-    created = (await conn.execute(insert)).rowcount == 1
+    created = await _create(conn.dialect.name).scalar(conn, values) is not None
     customer = await find_customer(conn, program_id, merchant_id)
     if customer is None:
         # The insert lost to a concurrent one with the same email but another merchant_id.
@@ -176,11 +184,7 @@ def _email_in_use() -> Conflict:
 
 
 async def update_customer(conn: AsyncConnection, customer: Customer, **values: Any) -> Customer:
-    await conn.execute(
-        customers.update()
-        .where(customers.c.id == customer.id)
-        .values(**values, updated_at=utcnow())
-    )
+    await _UPDATE.rows(conn, {"customer_row_id": customer.id, **values, "updated_at": utcnow()})
     found = await find_customer(conn, customer.program_id, customer.merchant_id)
     assert found is not None
     return found

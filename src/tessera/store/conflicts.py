@@ -4,18 +4,9 @@ constraint decides between concurrent first writers, and the loser learns it fro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import cache
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-
-def insert_ignoring_conflict(
-    conn: AsyncConnection, table: sa.Table, values: Mapping[str, Any]
-) -> sa.Insert:
-    return insert_ignoring_conflict_statement(conn.dialect.name, table).values(values)
 
 
 @cache

@@ -6,8 +6,8 @@ cache-key lookup, execution context, result set-up, events and the async adaptio
 Measured on a Stripe customer session's savepoint and four statements: 305 µs through
 ``execute``, 20 µs as the same SQL on a ``sqlite3`` cursor. On SQLite that cost is paid holding
 the one write lock, so it bounds every worker's writes together. A :class:`Prepared` statement
-is compiled once per dialect (and, for an INSERT, per set of columns), keeps the bind and result
-processors of its columns' types, and on SQLite runs inline on the driver's connection
+is compiled once per dialect (for an INSERT or UPDATE, per set of columns), keeps the bind and
+result processors of its columns' types, and on SQLite runs inline on the driver's connection
 (tessera.store.sqlite_inline), as the driver itself runs statements that cannot wait: reads,
 and writes of a transaction that holds the write lock. Anything else (PostgreSQL, a write
 without the lock) goes through ``execute`` as usual.
@@ -100,7 +100,8 @@ class Prepared:
         return rows[0][0] if rows else None
 
     def _compile(self, dialect: Dialect, params: Mapping[str, Any]) -> _Compiled:
-        keys = tuple(params) if isinstance(self.statement, sa.Insert) else None
+        # An INSERT's columns, an UPDATE's SET clause: the parameters given.
+        keys = tuple(params) if isinstance(self.statement, sa.Insert | sa.Update) else None
         found = self._compiled.get((dialect.name, keys))
         if found is not None:
             return found
