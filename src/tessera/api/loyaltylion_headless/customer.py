@@ -8,14 +8,16 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from tessera.customers.service import Customer
-from tessera.kit.clock import iso_z
+from tessera.kit.clock import iso_z, utcnow
 from tessera.loyalty import carts
 from tessera.loyalty.money import money, percentage
 from tessera.loyalty.program import LoyaltyProgram, variant_of
 from tessera.loyalty.rewards import Claim
 from tessera.loyalty.rules import RuleOutcome
-from tessera.loyalty.snapshot import MemberSnapshot
+from tessera.loyalty.snapshot import MemberSnapshot, member_snapshot
 from tessera.loyalty.tiers import TierStanding
 
 from . import customer_schemas as out
@@ -318,3 +320,17 @@ def rule_outcome_action(outcome: RuleOutcome, view: View) -> dict[str, Any]:
         "points_will_expire_at": None,
         "state": "approved",
     }
+
+
+async def customer_body(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    customer: Customer,
+    view: View,
+    cart: carts.Cart | None = None,
+) -> out.Customer:
+    """The contract's Customer in whichever shape the customer's state calls for."""
+    if customer.state != "enrolled":
+        return customer_identity(customer)
+    snapshot = await member_snapshot(conn, program, customer, view.currency, utcnow())
+    return enrolled_customer(program, snapshot, view, cart)

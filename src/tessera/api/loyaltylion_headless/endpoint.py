@@ -26,6 +26,10 @@ from tessera.state import Tessera
 from .configuration import View
 from .errors import render
 
+# The scopes (the contract leaves them undocumented).
+READ = "read_customers"
+WRITE = "write_customers"
+
 CHANNELS = ("web", "pos", "mobile")
 CHANNEL_MESSAGE = 'Invalid option: expected one of "web"|"pos"|"mobile"'
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")

@@ -15,10 +15,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tessera.api.responses import json_response
-from tessera.customers.service import Customer, find_customer, find_customer_by_id
+from tessera.customers.service import find_customer
 from tessera.kit.clock import utcnow
 from tessera.kit.errors import Invalid, NotFound
-from tessera.loyalty import carts, members, redemption, rewards, rules, session_start
+from tessera.loyalty import carts, members, session_start
 from tessera.loyalty.program import LoyaltyProgram
 from tessera.loyalty.program_cache import program_in_force
 from tessera.loyalty.snapshot import MemberSnapshot, member_snapshot
@@ -28,31 +28,16 @@ from . import customer_schemas as out
 from . import schemas
 from .configuration import View, configuration_bytes
 from .customer import (
-    active_cart_redemption,
-    claimed_reward,
+    customer_body,
     customer_identity,
     enrolled_customer,
     rule_outcome_action,
 )
-from .endpoint import Call, decode_body, headless_endpoint
+from .endpoint import READ, WRITE, Call, decode_body, headless_endpoint
+from .reward_routes import reward_routes
+from .rule_routes import rule_routes
 
 MAX_CART_AMOUNT = 10**12
-READ = "read_customers"
-WRITE = "write_customers"
-
-
-async def customer_body(
-    conn: AsyncConnection,
-    program: LoyaltyProgram,
-    customer: Customer,
-    view: View,
-    cart: carts.Cart | None = None,
-) -> out.Customer:
-    """The contract's Customer in whichever shape the customer's state calls for."""
-    if customer.state != "enrolled":
-        return customer_identity(customer)
-    snapshot = await member_snapshot(conn, program, customer, view.currency, utcnow())
-    return enrolled_customer(program, snapshot, view, cart)
 
 
 def merchant_id(call: Call) -> str:
@@ -301,198 +286,6 @@ async def track_share(call: Call) -> Response:
     return Response(status_code=204)
 
 
-# --- rewards -----------------------------------------------------------------------------------
-
-
-async def redeem_reward(
-    call: Call,
-    kind: str,
-    reward_id: int,
-    customer_merchant_id: str,
-    *,
-    variant_id: str | None = None,
-    cart_id: str | None = None,
-    shipping_address_id: int | None = None,
-    fulfil: bool = False,
-) -> tuple[LoyaltyProgram, rewards.Claim, out.Customer]:
-    view = call.view
-    program = await program_in_force(call.tessera.engine, call.site)
-    async with write_transaction(call.tessera.engine) as conn:
-        customer, claim = await redemption.redeem_reward(
-            conn,
-            program,
-            customer_merchant_id,
-            reward_id,
-            kind,
-            channel=view.channel,
-            currency=view.currency,
-            language=view.language,
-            country=view.country,
-            now=utcnow(),
-            variant_id=variant_id,
-            cart_id=cart_id,
-            shipping_address_id=shipping_address_id,
-            fulfil=fulfil,
-        )
-        shown = await customer_body(conn, program, customer, view)
-    return program, claim, shown
-
-
-def voucher_redeem(kind: str) -> Any:
-    @headless_endpoint(scope=WRITE)
-    async def redeem(call: Call) -> Response:
-        body: schemas.RedeemIn = await decode_body(call, "RedeemRewardRequest", schemas.RedeemIn)
-        _, claim, customer = await redeem_reward(
-            call, kind, body.reward_id, body.customer_merchant_id
-        )
-        code_field = "gift_card_code" if kind == "gift_card" else "voucher_code"
-        return json_response(
-            {
-                code_field: claim.code or "",
-                "claimed_reward": claimed_reward(claim, call.view, utcnow()),
-                "customer": customer,
-            },
-            201,
-        )
-
-    redeem.__name__ = f"redeem_{kind}"
-    return redeem
-
-
-@headless_endpoint(scope=WRITE)
-async def redeem_active_subscription_product(call: Call) -> Response:
-    body: schemas.RedeemSubscriptionProductIn = await decode_body(
-        call,
-        "RewardsRedeemActiveSubscriptionProductRequestBody",
-        schemas.RedeemSubscriptionProductIn,
-    )
-    _, claim, customer = await redeem_reward(
-        call,
-        "active_subscription_product",
-        body.reward_id,
-        body.customer_merchant_id,
-        variant_id=body.variant_id,
-        shipping_address_id=None if body.shipping_address is None else body.shipping_address.id,
-    )
-    return json_response(
-        {"claimed_reward": claimed_reward(claim, call.view, utcnow()), "customer": customer}, 201
-    )
-
-
-@headless_endpoint(scope=WRITE)
-async def redeem_custom(call: Call) -> Response:
-    body: schemas.RedeemCustomIn = await decode_body(
-        call, "RewardsRedeemCustomRequestBody", schemas.RedeemCustomIn
-    )
-    _, claim, customer = await redeem_reward(
-        call,
-        "custom",
-        body.reward_id,
-        body.customer_merchant_id,
-        fulfil=body.fulfill_immediately or body.usage is not None,
-    )
-    return json_response(
-        {
-            "fulfillment_explanation": claim.details.get("fulfillment_explanation"),
-            "claimed_reward": claimed_reward(claim, call.view, utcnow()),
-            "customer": customer,
-        },
-        201,
-    )
-
-
-@headless_endpoint(scope=WRITE)
-async def redeem_product_cart(call: Call) -> Response:
-    body: schemas.RedeemProductCartIn = await decode_body(
-        call, "RewardsRedeemProductCartRequestBody", schemas.RedeemProductCartIn
-    )
-    if not body.cart_id.strip():
-        raise Invalid("Invalid request", {"cart_id": "must not be empty"})
-    _, claim, customer = await redeem_reward(
-        call,
-        "product_cart",
-        body.reward_id,
-        body.customer_merchant_id,
-        variant_id=body.variant_id,
-        cart_id=body.cart_id,
-    )
-    return json_response(
-        {
-            "active_cart_redemption": active_cart_redemption(claim, call.view, None),
-            "claimed_reward": claimed_reward(claim, call.view, utcnow()),
-            "customer": customer,
-        },
-        201,
-    )
-
-
-@headless_endpoint(scope=WRITE)
-async def refund_product_cart(call: Call) -> Response:
-    body: schemas.RefundProductCartIn = await decode_body(
-        call, "RewardsRefundProductCartRequestBody", schemas.RefundProductCartIn
-    )
-    program = await program_in_force(call.tessera.engine, call.site)
-    async with write_transaction(call.tessera.engine) as conn:
-        claim = await rewards.get_claim(conn, program.id, body.claimed_reward_id)
-        customer = await find_customer_by_id(conn, program.id, claim.customer_id, for_update=True)
-        assert customer is not None
-        rules.require_member(customer)
-        claim = await rewards.refund(
-            conn, program, await rewards.get_claim(conn, program.id, claim.id), utcnow()
-        )
-        shown = await customer_body(conn, program, customer, call.view)
-    return json_response(
-        {"claimed_reward": claimed_reward(claim, call.view, utcnow()), "customer": shown}, 201
-    )
-
-
-# --- rules -------------------------------------------------------------------------------------
-
-
-def rule_complete(kind: str) -> Any:
-    @headless_endpoint(scope=WRITE)
-    async def complete(call: Call) -> Response:
-        body: schemas.CompleteRuleIn = await decode_body(
-            call, "CompleteRuleRequest", schemas.CompleteRuleIn
-        )
-        view = call.view
-        program = await program_in_force(call.tessera.engine, call.site)
-        async with write_transaction(call.tessera.engine) as conn:
-            customer = await members.locked_customer(conn, program, body.customer_merchant_id)
-            rule = rules.find_completable_rule(program, body.rule_id, kind)
-            outcome = await rules.complete_rule(
-                conn,
-                program,
-                customer,
-                rule,
-                channel=view.channel,
-                currency=view.currency,
-                now=utcnow(),
-            )
-            shown = await customer_body(conn, program, customer, view)
-        return json_response({"actions": [rule_outcome_action(outcome, view)], "customer": shown})
-
-    complete.__name__ = f"complete_{kind}"
-    return complete
-
-
-VOUCHER_KINDS = (
-    "cart_discount_voucher",
-    "free_shipping_voucher",
-    "collection_discount_voucher",
-    "product_discount_voucher",
-    "gift_card",
-    "active_subscription_discount_voucher",
-)
-RULE_KINDS = (
-    "clickthrough",
-    "facebook_like",
-    "twitter_follow",
-    "instagram_follow",
-    "tiktok_follow",
-    "custom",
-)
-
 routes = [
     Route("/{site_id}/configuration", get_configuration, methods=["GET"]),
     Route("/{site_id}/customers/{merchant_id}", get_customer, methods=["GET"]),
@@ -506,20 +299,6 @@ routes = [
     ),
     Route("/{site_id}/referrals/referee_incentive", claim_referee_incentive, methods=["POST"]),
     Route("/{site_id}/referrals/shares", track_share, methods=["POST"]),
-    *[
-        Route(f"/{{site_id}}/rewards/{kind}/redeem", voucher_redeem(kind), methods=["POST"])
-        for kind in VOUCHER_KINDS
-    ],
-    Route(
-        "/{site_id}/rewards/active_subscription_product/redeem",
-        redeem_active_subscription_product,
-        methods=["POST"],
-    ),
-    Route("/{site_id}/rewards/custom/redeem", redeem_custom, methods=["POST"]),
-    Route("/{site_id}/rewards/product_cart/redeem", redeem_product_cart, methods=["POST"]),
-    Route("/{site_id}/rewards/product_cart/refund", refund_product_cart, methods=["POST"]),
-    *[
-        Route(f"/{{site_id}}/rules/{kind}/complete", rule_complete(kind), methods=["POST"])
-        for kind in RULE_KINDS
-    ],
+    *reward_routes,
+    *rule_routes,
 ]
