@@ -2,9 +2,9 @@
 the rules a session completes, the cart's expired redemptions), and the read-only answer for a
 session that changes none of it.
 
-``unchanged_member`` runs on a plain read connection and returns the member's snapshot when
-nothing would be written; ``initialize_session`` is the write, inside a write unit of work
-(tessera.store.group_commit) that holds the customer's lock.
+``start_session`` is the whole of it: ``unchanged_member`` runs on a plain read connection and
+returns the member's snapshot when nothing would be written; ``initialize_session`` is the write,
+inside a write unit of work (tessera.store.group_commit) that holds the customer's lock.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tessera.customers.service import (
     Customer,
@@ -29,6 +29,27 @@ from tessera.loyalty.program import LoyaltyProgram, variant_of
 from tessera.loyalty.rules import RuleOutcome
 from tessera.loyalty.snapshot import MemberSnapshot, member_snapshot
 from tessera.programs.configuration import Rule
+from tessera.store.group_commit import GroupCommit
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRequest:
+    """What an Initialize Session asks for."""
+
+    merchant_id: str
+    email: str
+    channel: str
+    currency: str
+    page_url: str | None
+    cart: carts.Cart | None
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StartedSession:
+    customer: Customer
+    snapshot: MemberSnapshot | None  # None for a customer who is not a member
+    cart_actions: list[carts.RemoveLine]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,19 +92,17 @@ def session_rules(
 
 
 async def unchanged_member(
-    conn: AsyncConnection,
-    program: LoyaltyProgram,
-    merchant_id: str,
-    *,
-    email: str,
-    channel: str,
-    currency: str,
-    page_url: str | None,
-    cart: carts.Cart | None,
-    now: datetime,
+    conn: AsyncConnection, program: LoyaltyProgram, request: SessionRequest
 ) -> tuple[Customer, MemberSnapshot | None] | None:
     """The existing customer (and, for a member, their snapshot) when this session start writes
     nothing; None when it must go through ``initialize_session``. Raises what that would."""
+    merchant_id, email, channel, currency = (
+        request.merchant_id,
+        request.email,
+        request.channel,
+        request.currency,
+    )
+    page_url, cart, now = request.page_url, request.cart, request.now
     customer = await find_customer(conn, program.id, merchant_id)
     if customer is None:
         return None
@@ -108,17 +127,15 @@ async def unchanged_member(
 
 
 async def initialize_session(
-    conn: AsyncConnection,
-    program: LoyaltyProgram,
-    merchant_id: str,
-    *,
-    email: str,
-    channel: str,
-    currency: str,
-    page_url: str | None,
-    cart: carts.Cart | None,
-    now: datetime,
+    conn: AsyncConnection, program: LoyaltyProgram, request: SessionRequest
 ) -> SessionResult:
+    merchant_id, email, channel, currency = (
+        request.merchant_id,
+        request.email,
+        request.channel,
+        request.currency,
+    )
+    page_url, cart, now = request.page_url, request.cart, request.now
     customer, created = await get_or_create_customer(
         conn,
         program_id=program.id,
@@ -157,3 +174,27 @@ async def initialize_session(
         outcomes=outcomes,
         cart_actions=actions,
     )
+
+
+async def start_session(
+    engine: AsyncEngine, writes: GroupCommit, program: LoyaltyProgram, request: SessionRequest
+) -> StartedSession:
+    """Initialize Session. Most session starts change nothing: those are answered from a read
+    connection, with no write lock; the others are one unit of work in the group commit."""
+    async with engine.connect() as conn:
+        found = await unchanged_member(conn, program, request)
+    if found is not None:
+        customer, snapshot = found
+        return StartedSession(customer, snapshot, [])
+
+    async def start(conn: AsyncConnection) -> StartedSession:
+        result = await initialize_session(conn, program, request)
+        customer = result.customer
+        snapshot = (
+            await member_snapshot(conn, program, customer, request.currency, request.now)
+            if customer.state == "enrolled"
+            else None
+        )
+        return StartedSession(customer, snapshot, result.cart_actions)
+
+    return await writes.run(start)

@@ -10,7 +10,6 @@ import math
 from typing import Any
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -21,7 +20,6 @@ from tessera.kit.errors import Invalid, NotFound
 from tessera.loyalty import carts, members, session_start
 from tessera.loyalty.program import LoyaltyProgram
 from tessera.loyalty.program_cache import program_in_force
-from tessera.loyalty.snapshot import MemberSnapshot, member_snapshot
 from tessera.store.transactions import write_transaction
 
 from . import customer_schemas as out
@@ -127,52 +125,22 @@ async def initialize_session(call: Call) -> Response:
     view = call.view
     page_url = None if body.session is None else body.session.page_url
     program = await program_in_force(call.tessera.engine, call.site)
-    now = utcnow()
-    # Most session starts change nothing: answer those from a read connection, no write lock.
-    async with call.tessera.engine.connect() as conn:
-        found = await session_start.unchanged_member(
-            conn,
-            program,
-            merchant_id(call),
-            email=email,
-            channel=view.channel,
-            currency=view.currency,
-            page_url=page_url,
-            cart=cart,
-            now=now,
-        )
-    if found is not None:
-        customer, snapshot = found
-        shown = (
-            customer_identity(customer)
-            if snapshot is None
-            else enrolled_customer(program, snapshot, view, cart)
-        )
-        return json_response(envelope(view, program, shown, []))
-
-    async def start(
-        conn: AsyncConnection,
-    ) -> tuple[session_start.SessionResult, MemberSnapshot | None]:
-        result = await session_start.initialize_session(
-            conn,
-            program,
-            merchant_id(call),
-            email=email,
-            channel=view.channel,
-            currency=view.currency,
-            page_url=page_url,
-            cart=cart,
-            now=now,
-        )
-        if result.customer.state != "enrolled":
-            return result, None
-        return result, await member_snapshot(conn, program, result.customer, view.currency, now)
-
-    result, snapshot = await call.tessera.writes.run(start)
-    written = (
-        customer_identity(result.customer)
-        if snapshot is None
-        else enrolled_customer(program, snapshot, view, cart)
+    request = session_start.SessionRequest(
+        merchant_id=merchant_id(call),
+        email=email,
+        channel=view.channel,
+        currency=view.currency,
+        page_url=page_url,
+        cart=cart,
+        now=utcnow(),
+    )
+    started = await session_start.start_session(
+        call.tessera.engine, call.tessera.writes, program, request
+    )
+    shown = (
+        customer_identity(started.customer)
+        if started.snapshot is None
+        else enrolled_customer(program, started.snapshot, view, cart)
     )
     actions = [
         {
@@ -186,9 +154,9 @@ async def initialize_session(call: Call) -> Response:
             },
             "cart_redemption": {"id": carts.redemption_id(action.claim.id)},
         }
-        for action in result.cart_actions
+        for action in started.cart_actions
     ]
-    return json_response(envelope(view, program, written, actions))
+    return json_response(envelope(view, program, shown, actions))
 
 
 @headless_endpoint(scope=WRITE)
