@@ -200,7 +200,8 @@ class InlineConnection:
             self._writers.release()
 
     def stop(self) -> None:
-        self.sqlite.close()
+        # SQLAlchemy's terminate: the connection goes, and with it this process's writing turn.
+        self._ending(self.sqlite.close)
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self.sqlite.create_function(*args, **kwargs)
