@@ -18,13 +18,11 @@ import time
 import weakref
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.loyalty.program import LoyaltyProgram, load_program
-from tessera.programs.configuration import on_apply
+from tessera.programs.configuration import newest_version, on_apply
 from tessera.programs.sites import Site
-from tessera.store.tables import program_configurations
 
 RECHECK_SECONDS = 1.0
 
@@ -34,15 +32,6 @@ class _Entry:
     program: LoyaltyProgram
     checked_at: float
     by_site: dict[int, LoyaltyProgram] = field(default_factory=dict)
-
-
-async def newest_version(conn: AsyncConnection, program_id: int) -> int:
-    found = await conn.scalar(
-        sa.select(sa.func.max(program_configurations.c.version)).where(
-            program_configurations.c.program_id == program_id
-        )
-    )
-    return int(found or 0)
 
 
 class ProgramCache:

@@ -668,18 +668,23 @@ def on_apply(callback: Callable[[int], None]) -> None:
     _applied.append(callback)
 
 
+async def newest_version(conn: AsyncConnection, program_id: int) -> int:
+    """The number of the program's newest version; 0 before the first apply."""
+    found = await conn.scalar(
+        sa.select(sa.func.max(program_configurations.c.version)).where(
+            program_configurations.c.program_id == program_id
+        )
+    )
+    return int(found or 0)
+
+
 async def apply_document(conn: AsyncConnection, program_id: int, document: ProgramDocument) -> int:
     """Store ``document`` as the program's newest version and return that version number.
 
     Atomic with the caller's transaction; two concurrent applies cannot both get the same
     version, the unique (program_id, version) constraint refuses the second.
     """
-    current = await conn.scalar(
-        sa.select(sa.func.max(program_configurations.c.version)).where(
-            program_configurations.c.program_id == program_id
-        )
-    )
-    version = int(current or 0) + 1
+    version = await newest_version(conn, program_id) + 1
     await conn.execute(
         program_configurations.insert().values(
             program_id=program_id,
