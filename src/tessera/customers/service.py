@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Conflict
-from tessera.store.conflicts import insert_ignoring_conflict_statement
+from tessera.store.conflicts import claim_row
 from tessera.store.prepared import Prepared
 from tessera.store.tables import customers
 
@@ -93,12 +92,6 @@ _EMAIL_OWNER = Prepared(
 _UPDATE = Prepared(customers.update().where(customers.c.id == sa.bindparam("customer_row_id")))
 
 
-@cache
-def _create(dialect: str) -> Prepared:
-    """Insert a customer unless one exists (the unique keys decide); RETURNING says which."""
-    return Prepared(insert_ignoring_conflict_statement(dialect, customers, ("id",)))
-
-
 async def find_customer(
     conn: AsyncConnection, program_id: int, merchant_id: str, *, for_update: bool = False
 ) -> Customer | None:
@@ -169,7 +162,8 @@ async def get_or_create_customer(
         created_at=now,
         updated_at=now,
     )
-    created = await _create(conn.dialect.name).scalar(conn, values) is not None
+    # The unique keys decide between concurrent creators; RETURNING says who won.
+    created = await claim_row(conn.dialect.name, customers).scalar(conn, values) is not None
     customer = await find_customer(conn, program_id, merchant_id)
     if customer is None:
         # The insert lost to a concurrent one with the same email but another merchant_id.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,26 +58,22 @@ class CustomerPage:
 CUSTOMER_FIELDS = ("email", "name", "description", "phone")
 
 
-def _customer(row: Mapping[Any, Any]) -> StripeCustomer:
+def _customer(row: Any) -> StripeCustomer:
+    """From a row of the table (an ``sa.Row`` or a prepared statement's named row)."""
     return StripeCustomer(
-        id=row["id"],
-        public_id=row["public_id"],
-        program_id=row["program_id"],
-        livemode=row["livemode"],
-        email=row["email"],
-        name=row["name"],
-        description=row["description"],
-        phone=row["phone"],
-        metadata=dict(row["metadata"]),
-        invoice_prefix=row["invoice_prefix"],
-        deleted=row["deleted"],
-        created_at=as_utc(row["created_at"]),
+        id=row.id,
+        public_id=row.public_id,
+        program_id=row.program_id,
+        livemode=row.livemode,
+        email=row.email,
+        name=row.name,
+        description=row.description,
+        phone=row.phone,
+        metadata=dict(row.metadata),
+        invoice_prefix=row.invoice_prefix,
+        deleted=row.deleted,
+        created_at=as_utc(row.created_at),
     )
-
-
-def _customer_of(row: tuple[Any, ...]) -> StripeCustomer:
-    """From a row of every column, in the table's order."""
-    return _customer(dict(zip(stripe_customers.c.keys(), row, strict=True)))
 
 
 def merge_metadata(current: dict[str, str], changes: dict[str, str] | None) -> dict[str, str]:
@@ -155,8 +150,8 @@ async def find_customer(
 ) -> StripeCustomer | None:
     """The customer with this id in this program and mode, deleted or not; None otherwise."""
     params = {"public_id": public_id, "program_id": program_id, "livemode": livemode}
-    rows = await _FIND_CUSTOMER.rows(conn, params)
-    return _customer_of(rows[0]) if rows else None
+    rows = await _FIND_CUSTOMER.named(conn, params)
+    return _customer(rows[0]) if rows else None
 
 
 def no_such_customer(public_id: str) -> NotFound:
@@ -198,7 +193,7 @@ async def find_customer_by_row(conn: AsyncConnection, row_id: int) -> StripeCust
     row = (
         await conn.execute(sa.select(stripe_customers).where(stripe_customers.c.id == row_id))
     ).one_or_none()
-    return None if row is None else _customer(row._mapping)
+    return None if row is None else _customer(row)
 
 
 async def update_customer(
@@ -224,7 +219,7 @@ async def update_customer(
             .returning(*stripe_customers.c)
         )
     ).one()
-    return _customer(row._mapping)
+    return _customer(row)
 
 
 async def delete_customer(
@@ -240,7 +235,7 @@ async def delete_customer(
             .returning(*stripe_customers.c)
         )
     ).one()
-    return _customer(row._mapping)
+    return _customer(row)
 
 
 async def _cursor(
@@ -279,7 +274,7 @@ async def list_customers(
         query = query.order_by(table.c.id.desc())
     rows = list(await conn.execute(query.limit(limit + 1)))
     has_more = len(rows) > limit
-    found = [_customer(row._mapping) for row in rows[:limit]]
+    found = [_customer(row) for row in rows[:limit]]
     if backwards:
         found.reverse()
     return CustomerPage(customers=found, has_more=has_more)

@@ -8,6 +8,8 @@ from functools import cache
 
 import sqlalchemy as sa
 
+from tessera.store.prepared import Prepared
+
 
 @cache
 def insert_ignoring_conflict_statement(
@@ -26,3 +28,10 @@ def insert_ignoring_conflict_statement(
     if returning:
         return statement.returning(*(table.c[name] for name in returning))
     return statement
+
+
+@cache
+def claim_row(dialect: str, table: sa.Table) -> Prepared:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``, prepared: executed with a row, it
+    answers the new row's id, or None when a unique key already held one."""
+    return Prepared(insert_ignoring_conflict_statement(dialect, table, ("id",)))

@@ -31,14 +31,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tessera.store.engine import sqlite_row_writer
+from tessera.store.prepared import Prepared
 from tessera.store.transactions import savepoint, sqlite_write_lock, write_transaction
 from tessera.store.writer_file import writer_file
 
@@ -157,22 +159,13 @@ class GroupCommit:
         assert self._row_writer is not None
         with self._writers_turn(), self._row_writer.begin() as conn:
             for table, table_rows in rows.items():
-                keys = tuple(table_rows[0])
-                statement = _plain_insert(conn, table, keys)
-                if statement is None or any(row.keys() != set(keys) for row in table_rows):
+                keys = set(table_rows[0])
+                if _fills_defaults(table, keys) or any(row.keys() != keys for row in table_rows):
                     conn.execute(table.insert(), table_rows)
                     continue
-                sql, processors = statement
-                conn.exec_driver_sql(
-                    sql,
-                    [
-                        tuple(
-                            row[key] if process is None else process(row[key])
-                            for key, process in zip(keys, processors, strict=True)
-                        )
-                        for row in table_rows
-                    ],
-                )
+                # Straight to the driver's executemany, without SQLAlchemy's per-row work (tens
+                # of microseconds a row).
+                conn.exec_driver_sql(*_insert(table).driver_batch(conn.dialect, table_rows))
 
     def _writers_turn(self) -> AbstractContextManager[None]:
         return nullcontext() if self._writers is None else self._writers.held()
@@ -193,24 +186,11 @@ class GroupCommit:
             pending.error = exc
 
 
-_PlainInsert = tuple[str, list[Any]]
+@cache
+def _insert(table: sa.Table) -> Prepared:
+    return Prepared(table.insert())
 
 
-def _plain_insert(conn: Connection, table: sa.Table, keys: tuple[str, ...]) -> _PlainInsert | None:
-    """The driver-level INSERT of ``keys`` and each value's bind processor, for executemany
-    without SQLAlchemy's per-row work (tens of microseconds a row); None where a column left
-    out has a default SQLAlchemy would have to fill in."""
-    if any(column.default is not None for column in table.columns if column.key not in keys):
-        return None
-    cached = _plain_inserts.get((table, keys))
-    if cached is None:
-        sql = str(table.insert().compile(dialect=conn.dialect, column_keys=list(keys)))
-        processors = [
-            table.c[key].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-            for key in keys
-        ]
-        cached = _plain_inserts[table, keys] = (sql, processors)
-    return cached
-
-
-_plain_inserts: dict[tuple[sa.Table, tuple[str, ...]], _PlainInsert] = {}
+def _fills_defaults(table: sa.Table, keys: set[str]) -> bool:
+    """Whether a column left out has a default SQLAlchemy would have to fill in."""
+    return any(column.default is not None for column in table.columns if column.key not in keys)

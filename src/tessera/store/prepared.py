@@ -18,7 +18,7 @@ statement's column order."""
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,14 @@ class _Compiled:
     binds: tuple[Processor, ...]
     results: tuple[Processor, ...]
 
+    def values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The positional values a DBAPI cursor takes for ``params``, converted by type."""
+        values = []
+        for name, fixed, process in zip(self.names, self.fixed, self.binds, strict=True):
+            value = params[name] if fixed is _GIVEN else fixed
+            values.append(value if process is None else process(value))
+        return tuple(values)
+
 
 def inline_driver(conn: AsyncConnection) -> InlineConnection | None:
     """The SQLite driver connection under ``conn``, if it is one and already connected."""
@@ -69,13 +77,7 @@ class Prepared:
             result = await conn.execute(self.statement, params)
             return [tuple(row) for row in result] if result.returns_rows else []
         compiled = self._compile(conn.dialect, params)
-        values = []
-        for name, fixed, process in zip(
-            compiled.names, compiled.fixed, compiled.binds, strict=True
-        ):
-            value = params[name] if fixed is _GIVEN else fixed
-            values.append(value if process is None else process(value))
-        cursor = driver.sqlite.execute(compiled.sql, values)
+        cursor = driver.sqlite.execute(compiled.sql, compiled.values(params))
         try:
             fetched = cursor.fetchall() if cursor.description else []
         finally:
@@ -89,6 +91,13 @@ class Prepared:
             )
             for row in fetched
         ]
+
+    def driver_batch(
+        self, dialect: Dialect, rows: Sequence[Mapping[str, Any]]
+    ) -> tuple[str, list[tuple[Any, ...]]]:
+        """For a DBAPI ``executemany``: the SQL and each row's values (the rows share keys)."""
+        compiled = self._compile(dialect, rows[0])
+        return compiled.sql, [compiled.values(row) for row in rows]
 
     async def named(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[Any]:
         """The rows as named tuples: by position or by column name (``row.email``)."""

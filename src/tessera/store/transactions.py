@@ -70,8 +70,9 @@ async def savepoint(conn: AsyncConnection, name: str) -> AsyncIterator[None]:
     statements (a hot path's units of work each take one), and on SQLite straight to the driver
     (tessera.store.prepared); ``name`` is a fixed identifier."""
 
+    driver = inline_driver(conn)
+
     async def run(sql: str) -> None:
-        driver = inline_driver(conn)
         if driver is not None:
             driver.sqlite.execute(sql).close()
         else:

@@ -22,7 +22,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
@@ -30,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.kit.clock import as_utc, utcnow
-from tessera.store.conflicts import insert_ignoring_conflict_statement
+from tessera.store.conflicts import claim_row
 from tessera.store.prepared import Prepared
 from tessera.store.tables import stripe_idempotency
 
@@ -123,7 +122,7 @@ async def begin(
         state="in_flight",
         created_at=now,
     )
-    record_id = await _claim(conn.dialect.name).scalar(conn, values)
+    record_id = await claim_row(conn.dialect.name, stripe_idempotency).scalar(conn, values)
     if record_id is not None:
         return Record(int(record_id), key)
     scope = {name: values[name] for name in ("program_id", "livemode", "idempotency_key")}
@@ -170,11 +169,6 @@ _COMPLETE = Prepared(
     .where(stripe_idempotency.c.id == sa.bindparam("record_id"))
     .values(state="done", status=sa.bindparam("answer_status"), body=sa.bindparam("answer_body"))
 )
-
-
-@cache
-def _claim(dialect: str) -> Prepared:
-    return Prepared(insert_ignoring_conflict_statement(dialect, stripe_idempotency, ("id",)))
 
 
 async def complete(conn: AsyncConnection, record: Record, status: int, body: bytes) -> None:
