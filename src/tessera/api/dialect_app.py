@@ -15,6 +15,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tessera.api.paths import keep_encoded_slashes
+
 ErrorAnswer = Callable[[Request, Exception], Awaitable[Response]]
 
 
@@ -36,6 +38,7 @@ class DialectApp:
         # With "app" in the scope, Starlette's router raises HTTPException for an unknown path
         # or a wrong method instead of answering in plain text.
         scope["app"] = self
+        keep_encoded_slashes(scope)
         await self._app(scope, receive, send)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -13,6 +13,7 @@ import msgspec
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tessera.api.paths import path_text
 from tessera.api.responses import json_response
 from tessera.customers.service import find_customer
 from tessera.kit.clock import utcnow
@@ -39,7 +40,7 @@ MAX_CART_AMOUNT = 10**12
 
 
 def merchant_id(call: Call) -> str:
-    return str(call.request.path_params["merchant_id"])
+    return path_text(call.request, "merchant_id")
 
 
 def envelope(
