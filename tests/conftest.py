@@ -169,50 +169,62 @@ class LiveServer:
             self.process.kill()
 
 
+def start_live_server(
+    database_url: str, log_dir: Path, *, workers: int = 1, env: dict[str, str] | None = None
+) -> LiveServer:
+    """`tessera serve` as a real process on ``database_url``, its output in ``log_dir``."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = log_dir / f"server-{port}.log"
+    environment = {
+        **os.environ,
+        "TESSERA_DATABASE_URL": database_url,
+        "TESSERA_PUBLIC_URL": url,
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "tessera", "serve", "--port", str(port)]
+    # The server writes to its own copy of the file descriptor; ours closes at once.
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*command, "--workers", str(workers)],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(url=url, process=process, log=log)
+    try:
+        wait_for_port(port, timeout=30)
+    except TimeoutError:
+        server.stop()
+        pytest.fail(f"tessera serve did not start:\n{log.read_text()}")
+    return server
+
+
 @pytest.fixture
-def live_server(tmp_path: Path, database_url: str) -> Iterator[Callable[..., LiveServer]]:
-    """Start `tessera serve` as a real process: ``live_server(workers=2, env={...})``."""
+def live_server_on(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start `tessera serve` on a given database: ``live_server_on(url, workers=2, env={...})``."""
     started: list[LiveServer] = []
 
-    def start(workers: int = 1, env: dict[str, str] | None = None) -> LiveServer:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        log = tmp_path / f"server-{port}.log"
-        environment = {
-            **os.environ,
-            "TESSERA_DATABASE_URL": database_url,
-            "TESSERA_PUBLIC_URL": url,
-            **(env or {}),
-        }
-        # The server writes to its own copy of the file descriptor; ours closes at once.
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tessera",
-                    "serve",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(workers),
-                ],
-                env=environment,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        server = LiveServer(url=url, process=process, log=log)
+    def start(database_url: str, workers: int = 1, env: dict[str, str] | None = None) -> LiveServer:
+        server = start_live_server(database_url, tmp_path, workers=workers, env=env)
         started.append(server)
-        try:
-            wait_for_port(port, timeout=30)
-        except TimeoutError:
-            server.stop()
-            pytest.fail(f"tessera serve did not start:\n{log.read_text()}")
         return server
 
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def live_server(
+    database_url: str, live_server_on: Callable[..., LiveServer]
+) -> Callable[..., LiveServer]:
+    """Start `tessera serve` on the test's database: ``live_server(workers=2, env={...})``."""
+
+    def start(workers: int = 1, env: dict[str, str] | None = None) -> LiveServer:
+        return live_server_on(database_url, workers=workers, env=env)
+
+    return start
 
 
 @pytest.fixture(scope="session")

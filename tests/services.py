@@ -51,6 +51,8 @@ class PostgresServer:
     port: int
     data_dir: Path
     pg_ctl: list[str]
+    options: str = ""
+    log: Path | None = None
 
     @property
     def admin_url(self) -> str:
@@ -65,6 +67,13 @@ class PostgresServer:
             check=False,
             capture_output=True,
         )
+
+    def start(self) -> None:
+        """Start it again on the same data and port (after :meth:`stop`)."""
+        command = [*self.pg_ctl, "-D", str(self.data_dir), "-o", self.options, "-w", "start"]
+        if self.log is not None:
+            command[-2:-2] = ["-l", str(self.log)]
+        subprocess.run(command, check=True, capture_output=True)
 
 
 # The suite's cluster: nothing it writes has to survive a power cut.
@@ -124,7 +133,9 @@ def start_postgres(base: Path, *, durable: bool = False) -> PostgresServer:
         check=True,
         capture_output=True,
     )
-    return PostgresServer(port=port, data_dir=data_dir, pg_ctl=[*run_as, pg_ctl])
+    return PostgresServer(
+        port=port, data_dir=data_dir, pg_ctl=[*run_as, pg_ctl], options=options, log=base / "log"
+    )
 
 
 @dataclass
