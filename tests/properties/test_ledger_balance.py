@@ -165,7 +165,7 @@ def database_url(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
     return f"sqlite:///{path}"
 
 
-@settings(max_examples=80, derandomize=True, deadline=None)
+@settings(max_examples=80, derandomize=True, deadline=None, database=None)
 @given(steps=STEPS)
 def test_the_balance_is_the_sum_of_the_entries_and_never_negative(
     database_url: str, steps: list[Step]

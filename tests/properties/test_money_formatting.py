@@ -53,7 +53,7 @@ def digits(text: str) -> str:
     return "".join(str(unicodedata.decimal(c)) for c in text if c.isdecimal())
 
 
-@settings(max_examples=400, derandomize=True, deadline=None)
+@settings(max_examples=400, derandomize=True, deadline=None, database=None)
 @given(cents=CENTS, currency=CURRENCIES, language=LANGUAGE_TAGS)
 def test_money_formats_for_every_currency_and_language(
     cents: int, currency: str, language: str

@@ -72,7 +72,7 @@ def nested_params(draw: st.DrawFn) -> tuple[Schema, dict[str, Any]]:
     return schema, draw(values(schema))
 
 
-@settings(max_examples=300, derandomize=True, deadline=None)
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
 @given(nested_params())
 def test_the_form_decoder_reads_back_what_stripe_python_encodes(
     drawn: tuple[Schema, dict[str, Any]],
