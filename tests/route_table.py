@@ -9,7 +9,6 @@ from functools import cache
 
 from starlette.routing import BaseRoute, Mount, Route
 
-from tessera.api.dialect_app import DialectApp
 from tessera.app import create_app
 from tessera.config import Settings
 
@@ -37,43 +36,42 @@ def _template(path: str) -> str:
     return re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
 
 
-def _walk(routes: list[BaseRoute], prefix: str) -> list[tuple[Operation, bool]]:
-    found: list[tuple[Operation, bool]] = []
+def _inner_routes(mount: Mount) -> list[BaseRoute]:
+    """A mounted app's routes: a Starlette app's, a sub-application's router's, or the mount's."""
+    inner = mount.app
+    for holder in (inner, getattr(inner, "router", None)):
+        routes = getattr(holder, "routes", None)
+        if isinstance(routes, list):
+            return routes
+    return list(mount.routes)
+
+
+def _walk(routes: list[BaseRoute], prefix: str) -> list[Operation]:
+    found: list[Operation] = []
     for route in routes:
         if isinstance(route, Mount):
-            inner = route.app
-            if isinstance(inner, DialectApp):
-                found += [(op, True) for op, _ in _walk(inner.router.routes, prefix + route.path)]
-            else:
-                found += _walk(list(getattr(inner, "routes", route.routes)), prefix + route.path)
+            found += _walk(_inner_routes(route), prefix + route.path)
         elif isinstance(route, Route):
             # Starlette adds HEAD beside every GET; the contracts document the GET.
             for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
-                found.append((Operation(method, _template(prefix + route.path)), False))
+                found.append(Operation(method, _template(prefix + route.path)))
     return found
 
 
 @cache
-def _table() -> tuple[tuple[Operation, bool], ...]:
+def _table() -> tuple[Operation, ...]:
     app = create_app(Settings(database_url="sqlite:///unused.db"))
-    found = []
-    for route in app.router.routes:
-        if isinstance(route, Route) and not isinstance(route, Mount):
-            methods = sorted((route.methods or {"GET"}) - {"HEAD"})
-            found += [(Operation(m, _template(route.path)), False) for m in methods]
-        else:
-            found += _walk([route], "")
-    return tuple(sorted(set(found)))
+    return tuple(sorted(set(_walk(list(app.router.routes), ""))))
 
 
 def dialect_operations() -> list[Operation]:
-    """Every operation of the three API dialects' sub-applications."""
-    return [op for op, in_dialect in _table() if in_dialect]
+    """Every operation under the three API dialects' prefixes."""
+    return [op for op in _table() if op.dialect is not None]
 
 
 def other_operations() -> list[Operation]:
     """Every other route: the probe, the contracts, the docs, the metrics, the WebView pages."""
-    return [op for op, in_dialect in _table() if not in_dialect]
+    return [op for op in _table() if op.dialect is None]
 
 
 def concrete(path: str, values: dict[str, str]) -> str:
