@@ -63,3 +63,10 @@ def test_descriptions_render_markdown_but_escape_raw_html() -> None:
     assert "<strong>bold</strong>" in html
     assert "<script>" not in html
     assert 'href="javascript:' not in html
+
+
+def test_stripe_paragraph_and_code_tags_read_as_text() -> None:
+    html = markdown("<p>Pass <code>card[token]</code>.</p><p>Then claim.</p><b>bold</b>")
+    assert "<p>Pass <code>card[token]</code>.</p>" in html and "<p>Then claim.</p>" in html
+    assert "&lt;p&gt;" not in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html  # any other tag is still escaped
