@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from markupsafe import escape
 
 from tessera.api.contract import CONTRACTS, load_contract
 from tessera.web.docs import METHODS, markdown
@@ -27,7 +28,7 @@ async def test_a_contract_page_shows_every_operation(client: httpx.AsyncClient, 
             assert f"<code>{path}</code>" in response.text
             summary = item[method].get("summary")
             if summary:
-                assert summary in response.text
+                assert str(escape(summary)) in response.text
 
 
 async def test_an_operation_shows_parameters_request_fields_and_responses(
@@ -62,3 +63,10 @@ def test_descriptions_render_markdown_but_escape_raw_html() -> None:
     assert "<strong>bold</strong>" in html
     assert "<script>" not in html
     assert 'href="javascript:' not in html
+
+
+def test_stripe_paragraph_and_code_tags_read_as_text() -> None:
+    html = markdown("<p>Pass <code>card[token]</code>.</p><p>Then claim.</p><b>bold</b>")
+    assert "<p>Pass <code>card[token]</code>.</p>" in html and "<p>Then claim.</p>" in html
+    assert "&lt;p&gt;" not in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html  # any other tag is still escaped

@@ -25,8 +25,9 @@ T = TypeVar("T")
 CONTRACTS: dict[str, str | tuple[str, ...]] = {
     "admin-v2": "admin-v2.yaml",
     "headless-2025-06": "headless-2025-06.yaml",
-    # Stripe's extracts come in several files; they are served merged as one document.
-    "stripe": ("customer_sessions.json", "customers.json"),
+    # Stripe's extracts come in several files, and Tessera's additions (the operations the
+    # extracts leave out, its own client-side endpoints) in one more; served merged as one.
+    "stripe": ("customer_sessions.json", "customers.json", "tessera-stripe.json"),
 }
 
 
@@ -40,7 +41,10 @@ def _merge_documents(documents: list[dict[str, Any]]) -> dict[str, Any]:
     """The first document, with the paths, components and fixtures of the others added."""
     merged: dict[str, Any] = json.loads(json.dumps(documents[0]))
     for document in documents[1:]:
-        merged.setdefault("paths", {}).update(document.get("paths", {}))
+        for path, item in document.get("paths", {}).items():
+            # One path can have its operations in several files (retrieve in Stripe's
+            # extract, update and delete in Tessera's additions).
+            merged.setdefault("paths", {}).setdefault(path, {}).update(item)
         for section, entries in document.get("components", {}).items():
             merged.setdefault("components", {}).setdefault(section, {}).update(entries)
         merged.setdefault("x-stripe-fixtures", {}).update(document.get("x-stripe-fixtures", {}))

@@ -41,8 +41,15 @@ _POLICY = (
 )
 
 
+# Stripe's descriptions are HTML paragraphs with inline code: these two tags become their
+# Markdown, so they read as text; every other tag is still escaped.
+_PARAGRAPH = re.compile(r"</?p>")
+_CODE = re.compile(r"<code>([^<`]*)</code>")
+
+
 def markdown(text: str | None) -> Markup:
-    return Markup(_markdown.render(text or ""))  # noqa: S704 - markdown-it escapes raw HTML
+    source = _CODE.sub(r"`\1`", _PARAGRAPH.sub("\n\n", text or ""))
+    return Markup(_markdown.render(source))  # noqa: S704 - markdown-it escapes raw HTML
 
 
 @dataclass(frozen=True, slots=True)
