@@ -21,6 +21,7 @@ from tessera.config import Settings
 from tessera.kit.collector import tuned_for_serving
 from tessera.logs import LEVELS, configure_logging
 from tessera.observability import AccessLog, Metrics, ObservabilityMiddleware
+from tessera.readiness import readyz
 from tessera.state import Tessera
 from tessera.web import docs as api_docs
 from tessera.web.routes import routes as webview_routes
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> TesseraApp:
     # Matched in order: the load balancer's probe first, then the session APIs.
     routes = [
         Route("/healthz", Healthz(), methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
         Mount("/v2", app=admin_app()),
         Mount("/headless/2025-06", app=headless_app()),
         Mount("/v1", app=stripe_app()),
