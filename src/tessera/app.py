@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
@@ -20,7 +19,7 @@ from tessera.api.stripe.app import stripe_app
 from tessera.config import Settings
 from tessera.kit.collector import tuned_for_serving
 from tessera.logs import LEVELS, configure_logging
-from tessera.observability import AccessLog, Metrics, ObservabilityMiddleware
+from tessera.observability import AccessLog, Metrics, MetricsEndpoint, ObservabilityMiddleware
 from tessera.readiness import readyz
 from tessera.state import Tessera
 from tessera.web import docs as api_docs
@@ -69,9 +68,6 @@ def create_app(settings: Settings | None = None) -> TesseraApp:
     metrics = Metrics()
     access_log = AccessLog() if LEVELS[settings.log_level] <= logging.INFO else None
 
-    async def metrics_endpoint(request: Request) -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
     @asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[dict[str, Any]]:
         tessera = Tessera.start(settings)
@@ -94,7 +90,7 @@ def create_app(settings: Settings | None = None) -> TesseraApp:
         Route("/openapi/{name}.json", openapi),
         Route("/docs", api_docs.index),
         Route("/docs/{name}", api_docs.contract_page),
-        Route("/metrics", metrics_endpoint),
+        Route("/metrics", MetricsEndpoint(metrics, settings.metrics_token), methods=["GET"]),
     ]
     return TesseraApp(routes, lifespan, metrics, access_log)
 

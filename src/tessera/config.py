@@ -49,6 +49,15 @@ def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdecimal() or int(raw) <= 0:
+        raise ValueError(f"{name} must be a positive whole number, got {raw!r}")
+    return int(raw)
+
+
 def _public_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ValueError(f"TESSERA_PUBLIC_URL must start with http:// or https://, got {value!r}")
@@ -76,6 +85,14 @@ class Settings:
     # immediate in the worker that revokes; other workers see it within this many seconds.
     auth_cache_ttl: float = 5.0
     log_level: str = "info"
+    # Operations (docs/operations.md): who may read /metrics, connection limits of `tessera serve`,
+    # how often expired rows are purged.
+    metrics_token: str | None = None
+    header_timeout: int = 10
+    body_timeout: int = 30
+    keepalive_timeout: int = 5
+    max_connections: int = 1000
+    purge_interval: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +117,14 @@ class Settings:
                 env, "TESSERA_RATE_LIMIT_DEFAULT", defaults.rate_limit_default
             ),
             log_level=_log_level(env.get("TESSERA_LOG_LEVEL") or defaults.log_level),
+            metrics_token=env.get("TESSERA_METRICS_TOKEN") or None,
+            header_timeout=_seconds(env, "TESSERA_HEADER_TIMEOUT", defaults.header_timeout),
+            body_timeout=_seconds(env, "TESSERA_BODY_TIMEOUT", defaults.body_timeout),
+            keepalive_timeout=_seconds(
+                env, "TESSERA_KEEPALIVE_TIMEOUT", defaults.keepalive_timeout
+            ),
+            max_connections=_count(env, "TESSERA_MAX_CONNECTIONS", defaults.max_connections),
+            purge_interval=_seconds(env, "TESSERA_PURGE_INTERVAL", defaults.purge_interval),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -12,6 +12,8 @@ are looked up once and kept, and access-log lines are encoded by msgspec and wri
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import sys
 import time
 from datetime import UTC, datetime
@@ -19,7 +21,13 @@ from typing import IO, Any
 
 import msgspec
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -67,6 +75,75 @@ class Metrics:
         histogram.observe(seconds)
         if status == CLIENT_CLOSED:
             self.client_disconnects.inc()
+
+
+def is_loopback(scope: Scope) -> bool:
+    client = scope.get("client")
+    if not client:
+        return False  # a Unix socket, or a server that does not say: not known to be local
+    try:
+        return ipaddress.ip_address(client[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class MetricsEndpoint:
+    """``GET /metrics``: with a token set, only to ``Authorization: Bearer <token>``; without
+    one, only to clients on this machine (a Prometheus or agent beside each worker). Metrics
+    name routes, volumes and error rates: nothing for the whole internet."""
+
+    def __init__(self, metrics: Metrics, token: str | None) -> None:
+        self.metrics = metrics
+        self.expected = f"Bearer {token}".encode() if token else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            status, headers, message = refusal
+            body = msgspec.json.encode({"error": {"message": message}})
+            await _answer(send, status, body, b"application/json", headers)
+            return
+        body = generate_latest(self.metrics.registry)
+        await _answer(send, 200, body, CONTENT_TYPE_LATEST.encode(), [])
+
+    def _refusal(self, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], str] | None:
+        if self.expected is None:
+            if is_loopback(scope):
+                return None
+            return (
+                403,
+                [],
+                (
+                    "Metrics are served to this machine only; "
+                    "set TESSERA_METRICS_TOKEN to read them from elsewhere"
+                ),
+            )
+        given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        if hmac.compare_digest(given, self.expected):
+            return None
+        return (
+            401,
+            [(b"www-authenticate", b'Bearer realm="metrics"')],
+            ("Metrics need 'Authorization: Bearer <TESSERA_METRICS_TOKEN>'"),
+        )
+
+
+async def _answer(
+    send: Send, status: int, body: bytes, media_type: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", media_type),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def route_template(scope: Scope) -> str:
