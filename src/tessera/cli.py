@@ -97,6 +97,8 @@ def serve(
     """Apply migrations, then serve the API and pages."""
     import uvicorn
 
+    from tessera.connections import uvicorn_options
+
     config = settings()
     if workers > 1 and config.redis_url is None:
         err.print(
@@ -118,6 +120,8 @@ def serve(
         access_log=False,
         log_level="warning",
         proxy_headers=False,
+        # Header and body deadlines, keep-alive timeout, a bound on connections per worker.
+        **uvicorn_options(config),
     )
 
 
