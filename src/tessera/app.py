@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -20,6 +22,7 @@ from tessera.config import Settings
 from tessera.kit.collector import tuned_for_serving
 from tessera.logs import LEVELS, configure_logging
 from tessera.observability import AccessLog, Metrics, MetricsEndpoint, ObservabilityMiddleware
+from tessera.purge import purge_forever
 from tessera.readiness import readyz
 from tessera.state import Tessera
 from tessera.web import docs as api_docs
@@ -71,10 +74,14 @@ def create_app(settings: Settings | None = None) -> TesseraApp:
     @asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[dict[str, Any]]:
         tessera = Tessera.start(settings)
+        purging = asyncio.create_task(purge_forever(tessera, settings.purge_interval))
         try:
             with tuned_for_serving():
                 yield {"tessera": tessera}
         finally:
+            purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purging
             await tessera.close()
             if access_log is not None:
                 access_log.flush()

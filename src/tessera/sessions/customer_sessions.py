@@ -296,3 +296,14 @@ async def detach_with_ephemeral_key(
         # Another customer's card looks exactly like a card that does not exist.
         raise NotFound("payment_method", f"No such PaymentMethod: '{payment_method_id}'")
     return await detach_payment_method(conn, program_id, livemode, payment_method_id)
+
+
+async def delete_expired_customer_sessions(
+    conn: AsyncConnection, before: datetime, limit: int
+) -> int:
+    """Delete up to ``limit`` customer sessions (and so their ephemeral keys) that expired
+    before ``before``; how many went."""
+    table = stripe_customer_sessions
+    expired = sa.select(table.c.id).where(table.c.expires_at < before).limit(limit)
+    result = await conn.execute(table.delete().where(table.c.id.in_(expired.scalar_subquery())))
+    return int(result.rowcount)

@@ -186,3 +186,21 @@ def csrf_token(session: WebviewSession, visit_secret: str) -> str | None:
 def csrf_token_matches(session: WebviewSession, visit_secret: str, submitted: str) -> bool:
     expected = csrf_token(session, visit_secret)
     return expected is not None and hmac.compare_digest(expected.encode(), submitted.encode())
+
+
+async def delete_expired_webview_sessions(
+    conn: AsyncConnection, before: datetime, limit: int
+) -> int:
+    """Delete up to ``limit`` sessions whose URL and visit both ended before ``before``; how
+    many went. Deleting rows another worker deleted already is a no-op."""
+    table = webview_sessions
+    expired = (
+        sa.select(table.c.id)
+        .where(
+            table.c.expires_at < before,
+            sa.or_(table.c.visit_expires_at.is_(None), table.c.visit_expires_at < before),
+        )
+        .limit(limit)
+    )
+    result = await conn.execute(table.delete().where(table.c.id.in_(expired.scalar_subquery())))
+    return int(result.rowcount)
