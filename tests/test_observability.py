@@ -8,12 +8,15 @@ import json
 import socket
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tessera.logs import configure_logging
 from tessera.observability import AccessLine, AccessLog, Metrics, ObservabilityMiddleware
 from tessera.store.tables import webview_sessions
 from tests.conftest import LiveServer
@@ -59,7 +62,9 @@ def test_access_log_lines_are_json_with_the_route_template() -> None:
 
     async def write_two() -> None:
         for status in (201, 404):
-            log.write(AccessLine("2026-01-01T00:00:00Z", "POST", "/v1/customers", status, 1.5))
+            log.write(
+                AccessLine("2026-01-01T00:00:00Z", "POST", "/v1/customers", status, 1.5, "r-1")
+            )
         log.flush()
 
     asyncio.run(write_two())
@@ -71,6 +76,7 @@ def test_access_log_lines_are_json_with_the_route_template() -> None:
         "route": "/v1/customers",
         "status": 201,
         "duration_ms": 1.5,
+        "request_id": "r-1",
         "event": "request",
         "level": "info",
     }
@@ -126,3 +132,111 @@ async def test_a_client_that_hangs_up_mid_body_is_counted_not_logged_as_an_error
     async with db.connect() as conn:
         stored = await conn.scalar(sa.select(sa.func.count()).select_from(webview_sessions))
     assert stored == 0
+
+
+class Lines:
+    """A stream that keeps what was written."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+    def json(self) -> list[dict[str, object]]:
+        return [json.loads(line) for line in self.text.splitlines()]
+
+
+async def answer_ok(scope: object, receive: object, send: Callable[..., Any]) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def observed(app: Any, stream: Lines | None = None) -> httpx.AsyncClient:
+    access_log = AccessLog(stream) if stream is not None else None  # type: ignore[arg-type]
+    middleware = ObservabilityMiddleware(app, Metrics(), access_log)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=middleware), base_url="http://testserver"
+    )
+
+
+async def test_every_answer_carries_a_new_request_id_when_the_caller_sent_none() -> None:
+    async with observed(answer_ok) as http:
+        first, second = await http.get("/"), await http.get("/")
+    assert first.headers["x-request-id"]
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+async def test_a_sane_request_id_from_the_caller_is_kept() -> None:
+    async with observed(answer_ok) as http:
+        response = await http.get("/", headers={"X-Request-Id": "lb-7f3a:9=+/_."})
+    assert response.headers["x-request-id"] == "lb-7f3a:9=+/_."
+
+
+@pytest.mark.parametrize("given", ["a" * 129, "has space", 'quote"', "semi;colon", "é"])
+async def test_an_unsafe_request_id_from_the_caller_is_replaced(given: str) -> None:
+    async with observed(answer_ok) as http:
+        response = await http.get("/", headers={"X-Request-Id": given.encode()})
+    assert response.headers["x-request-id"] != given
+    assert len(response.headers["x-request-id"]) <= 128
+
+
+async def test_a_500_carries_the_request_id_too() -> None:
+    async def broken(scope: object, receive: object, send: object) -> None:
+        raise RuntimeError("boom")
+
+    async with observed(broken) as http:
+        response = await http.get("/", headers={"X-Request-Id": "req-500"})
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "req-500"
+
+
+async def test_the_access_line_names_the_request_id() -> None:
+    stream = Lines()
+    async with observed(answer_ok, stream) as http:
+        await http.get("/", headers={"X-Request-Id": "req-42"})
+    assert stream.text == ""  # batched: written within a quarter of a second
+    await asyncio.sleep(AccessLog.FLUSH_AFTER + 0.1)
+    assert [line["request_id"] for line in stream.json()] == ["req-42"]
+
+
+async def test_log_lines_written_while_handling_a_request_carry_its_id(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async def warns(scope: object, receive: object, send: Callable[..., Any]) -> None:
+        structlog.get_logger("tessera.test").warning("something_odd", detail="x")
+        await answer_ok(scope, receive, send)
+
+    configure_logging("info")
+    try:
+        async with observed(warns) as http:
+            await http.get("/", headers={"X-Request-Id": "req-core"})
+        structlog.get_logger("tessera.test").warning("outside_a_request")
+    finally:
+        structlog.reset_defaults()
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line["event"], line.get("request_id")) for line in lines] == [
+        ("something_odd", "req-core"),
+        ("outside_a_request", None),
+    ]
+
+
+@SQLITE
+async def test_a_served_request_logs_the_id_it_answers_with(
+    live_server: Callable[..., LiveServer],
+) -> None:
+    server = live_server()
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        given = await http.get("/healthz", headers={"X-Request-Id": "from-the-balancer"})
+        made = await http.get("/healthz")
+    server.stop()
+    logged = [
+        json.loads(line)["request_id"]
+        for line in server.log.read_text().splitlines()
+        if line.startswith("{") and '"event":"request"' in line
+    ]
+    assert given.headers["x-request-id"] == "from-the-balancer"
+    assert logged == ["from-the-balancer", made.headers["x-request-id"]]

@@ -1,4 +1,9 @@
-"""Prometheus metrics and a JSON access log, as one pure ASGI middleware.
+"""Prometheus metrics, a JSON access log and request ids, as one pure ASGI middleware.
+
+Every request has an id: the caller's ``X-Request-Id`` when it is sane (1 to 128 characters of
+letters, digits and ``._:=+/-``), else a new random one. It goes back as ``X-Request-Id`` on the
+answer, is on the access line, and on every log line written while the request is handled
+(:func:`current_request_id`, added by the processor in tessera.logs).
 
 Paths are logged and labelled by their route template (``/webview/{token}``), never verbatim:
 a WebView URL *is* a secret. The template is read after dispatch from what Starlette's routers
@@ -14,8 +19,12 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
+import itertools
+import re
+import secrets
 import sys
 import time
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -36,6 +45,31 @@ CLIENT_CLOSED = 499
 _TEXT = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21")]
 
 log = structlog.get_logger("tessera.errors")
+
+_REQUEST_ID: ContextVar[str | None] = ContextVar("tessera_request_id", default=None)
+_SANE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:=+/-]{1,128}").fullmatch
+
+
+def current_request_id() -> str | None:
+    """The id of the request being handled (None outside one): for logs and error answers."""
+    return _REQUEST_ID.get()
+
+
+# New ids: a random prefix per process and a counter, unique across workers and restarts and
+# cheaper than random bytes per request (an id is a label, not a secret).
+_ID_PREFIX = secrets.token_hex(6)
+_ID_SEQUENCE = itertools.count(1)
+
+
+def request_id_of(headers: list[tuple[bytes, bytes]]) -> tuple[bytes, str]:
+    """The caller's ``X-Request-Id`` if it is sane, else a new one (as bytes and as text)."""
+    for name, value in headers:
+        if name == b"x-request-id":
+            if _SANE_REQUEST_ID(value):
+                return value, value.decode()
+            break
+    text = f"{_ID_PREFIX}{next(_ID_SEQUENCE):08x}"
+    return text.encode(), text
 
 
 class Metrics:
@@ -162,6 +196,7 @@ class AccessLine(msgspec.Struct):
     route: str
     status: int
     duration_ms: float
+    request_id: str
     event: str = "request"
     level: str = "info"
 
@@ -220,6 +255,9 @@ class ObservabilityMiddleware:
         started = time.perf_counter()
         status = 500
         response_started = disconnected = False
+        request_id, request_id_text = request_id_of(scope["headers"])
+        request_id_header = (b"x-request-id", request_id)
+        context = _REQUEST_ID.set(request_id_text)
 
         async def receive_wrapper() -> Message:
             nonlocal disconnected
@@ -233,6 +271,8 @@ class ObservabilityMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
+                # A new list: an endpoint may send the same header list every time (Healthz).
+                message = {**message, "headers": [*message.get("headers", ()), request_id_header]}
             await send(message)
 
         try:
@@ -244,8 +284,11 @@ class ObservabilityMiddleware:
                 status = 500
                 log.exception("unhandled_error", route=route_template(scope))
                 if not response_started:
-                    await send({"type": "http.response.start", "status": 500, "headers": _TEXT})
+                    headers = [*_TEXT, request_id_header]
+                    await send({"type": "http.response.start", "status": 500, "headers": headers})
                     await send({"type": "http.response.body", "body": b"Internal Server Error"})
+        finally:
+            _REQUEST_ID.reset(context)
         if disconnected and status >= 500:
             status = CLIENT_CLOSED
         elapsed = time.perf_counter() - started
@@ -260,5 +303,6 @@ class ObservabilityMiddleware:
                     route=route,
                     status=status,
                     duration_ms=round(elapsed * 1000, 2),
+                    request_id=request_id_text,
                 )
             )
