@@ -11,9 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from tessera.config import Settings, normalize_database_url
 from tessera.readiness import code_heads
+from tessera.store.engine import create_engine
 from tessera.store.migrate import migrate
 from tests.conftest import _create_database, app_client, run_async
 from tests.services import PostgresServer, RedisServer, start_postgres, start_redis
@@ -111,3 +113,23 @@ async def test_not_ready_when_the_database_is_a_migration_behind(tmp_path: Path)
     assert body["failed"] == ["migrations"]
     assert missing in body["checks"]["migrations"]
     assert "tessera migrate" in body["checks"]["migrations"]
+
+
+async def test_ready_when_a_newer_release_migrated_the_database(tmp_path: Path) -> None:
+    settings = Settings(database_url=normalize_database_url(f"sqlite:///{tmp_path / 'new.db'}"))
+    await migrate(settings)
+    engine = create_engine(settings)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.text(
+                    "UPDATE alembic_version SET version_num = '9999_newer' WHERE version_num = :v"
+                ),
+                {"v": max(code_heads())},
+            )
+    finally:
+        await engine.dispose()
+    async with app_client(settings) as http:
+        response = await http.get("/readyz")
+    assert response.status_code == 200
+    assert "9999_newer" in response.json()["checks"]["migrations"]

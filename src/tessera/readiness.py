@@ -1,16 +1,17 @@
 """``GET /readyz``: whether this worker can serve traffic now.
 
-Ready means: the database answers, Redis answers (when one is configured), and the database's
-migrations are exactly the code's heads (a database behind the code lacks a table or column the
-code uses; one ahead of it was migrated by a newer release). Each check is bounded by
-``CHECK_TIMEOUT`` and the database check borrows one pool connection for one small query, so a
-load balancer may poll it every second. The answer names each check, so the failing one shows:
-``{"status": "unavailable", "failed": ["redis"], "checks": {...}}`` with status 503.
+Ready means: the database answers, Redis answers (when one is configured), and every migration
+this code needs is applied (a database behind the code lacks a table or column the code uses).
+Each check is bounded by ``CHECK_TIMEOUT`` and the database check borrows one pool connection
+for one small query, so a load balancer may poll it every second. The answer names each
+check, so the failing one shows (with status 503):
+``{"status": "unavailable", "failed": ["redis"], "checks": {...}}``.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from functools import cache
 
 import msgspec
@@ -57,43 +58,56 @@ async def _applied_versions(tessera: Tessera) -> frozenset[str]:
             return frozenset()  # a database never migrated
 
 
-async def check_database(tessera: Tessera) -> tuple[str, str]:
+@dataclass(frozen=True, slots=True)
+class Check:
+    passed: bool
+    detail: str
+
+
+PASSED = Check(True, OK)
+
+
+def migrations_state(applied: frozenset[str]) -> Check:
+    """Behind the code (a head not applied, nothing newer): not ready. Migrated by a newer
+    release (revisions this code does not know): ready, since migrations only add, and a rolling
+    upgrade must not take the old release's workers out before the new ones are up."""
+    heads = code_heads()
+    if applied == heads:
+        return PASSED
+    unknown = sorted(applied - heads)
+    if unknown:
+        return Check(True, f"ok; migrated by a newer release ({', '.join(unknown)})")
+    missing = ", ".join(sorted(heads - applied))
+    return Check(False, f"not applied: {missing} (run `tessera migrate`)")
+
+
+async def check_database(tessera: Tessera) -> tuple[Check, Check]:
     """The database's answer and the migrations' state."""
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
             try:
-                versions = await _applied_versions(tessera)
+                applied = await _applied_versions(tessera)
             except sa.exc.DBAPIError as exc:
                 # A pooled connection left over from before a database restart fails once and
                 # is dropped; the next one tells whether the database itself is back.
                 if not exc.connection_invalidated:
                     raise
-                versions = await _applied_versions(tessera)
+                applied = await _applied_versions(tessera)
     except Exception as exc:
-        return _failure(exc), "not checked: the database did not answer"
-    heads = code_heads()
-    if versions == heads:
-        return OK, OK
-    behind = sorted(heads - versions)
-    unknown = sorted(versions - heads)
-    parts = []
-    if behind:
-        parts.append(f"not applied: {', '.join(behind)} (run `tessera migrate`)")
-    if unknown:
-        parts.append(f"unknown to this release: {', '.join(unknown)}")
-    return OK, "; ".join(parts)
+        return Check(False, _failure(exc)), Check(True, "not checked: the database did not answer")
+    return PASSED, migrations_state(applied)
 
 
-async def check_redis(tessera: Tessera) -> str:
+async def check_redis(tessera: Tessera) -> Check:
     shared = tessera.limiter.shared
     if shared is None:
-        return "not configured"
+        return Check(True, "not configured")
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
             await shared.client.ping()
     except Exception as exc:
-        return _failure(exc)
-    return OK
+        return Check(False, _failure(exc))
+    return PASSED
 
 
 async def readiness(tessera: Tessera) -> Readiness:
@@ -101,14 +115,12 @@ async def readiness(tessera: Tessera) -> Readiness:
         check_database(tessera), check_redis(tessera)
     )
     checks = {"database": database, "migrations": migrations, "redis": redis}
-    failed = [
-        name
-        for name, result in checks.items()
-        if result != OK
-        and not (name == "redis" and result == "not configured")
-        and not (name == "migrations" and database != OK)
-    ]
-    return Readiness(status="unavailable" if failed else "ready", failed=failed, checks=checks)
+    failed = [name for name, check in checks.items() if not check.passed]
+    return Readiness(
+        status="unavailable" if failed else "ready",
+        failed=failed,
+        checks={name: check.detail for name, check in checks.items()},
+    )
 
 
 async def readyz(request: Request) -> Response:
