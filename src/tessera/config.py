@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from limits import parse as parse_limit
@@ -76,6 +76,8 @@ class Settings:
     # immediate in the worker that revokes; other workers see it within this many seconds.
     auth_cache_ttl: float = 5.0
     log_level: str = "info"
+    # Seals stored idempotent answers; unset, a key file is created (docs/configuration.md).
+    secret_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +102,7 @@ class Settings:
                 env, "TESSERA_RATE_LIMIT_DEFAULT", defaults.rate_limit_default
             ),
             log_level=_log_level(env.get("TESSERA_LOG_LEVEL") or defaults.log_level),
+            secret_key=env.get("TESSERA_SECRET_KEY") or None,
         )
 
     def with_(self, **changes: object) -> Settings:

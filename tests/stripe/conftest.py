@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import stripe
+from tessera.api.stripe import idempotency
 from tessera.auth.stripe_keys import CreatedStripeKeys, create_stripe_keys
 from tessera.config import Settings, normalize_database_url
 from tessera.programs.sites import create_program
@@ -77,6 +78,13 @@ class StripeWorld:
     @property
     def client(self) -> stripe.StripeClient:
         return sdk(self.keys.secret_key, self.url)
+
+    @property
+    def server_key(self) -> bytes:
+        """The key the servers seal stored answers with (their key file, found as they do)."""
+        return idempotency.server_key(
+            Settings(database_url=normalize_database_url(self.database_url))
+        )
 
     def client_for(self, key: str, **options: Any) -> stripe.StripeClient:
         return sdk(key, self.url, **options)
