@@ -62,6 +62,15 @@ def _log_level(value: str) -> str:
     return level
 
 
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _secret_key(value: str | None) -> str | None:
+    if value is not None and len(value) < MIN_SECRET_KEY_LENGTH:
+        raise ValueError(f"TESSERA_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = normalize_database_url(DEFAULT_DATABASE_URL)
@@ -102,7 +111,7 @@ class Settings:
                 env, "TESSERA_RATE_LIMIT_DEFAULT", defaults.rate_limit_default
             ),
             log_level=_log_level(env.get("TESSERA_LOG_LEVEL") or defaults.log_level),
-            secret_key=env.get("TESSERA_SECRET_KEY") or None,
+            secret_key=_secret_key(env.get("TESSERA_SECRET_KEY") or None),
         )
 
     def with_(self, **changes: object) -> Settings:

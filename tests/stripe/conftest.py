@@ -69,9 +69,9 @@ class StripeWorld:
     log_dir: Path
     started: list[LiveServer] = field(default_factory=list)
 
-    def another_server(self) -> LiveServer:
+    def another_server(self, env: dict[str, str] | None = None) -> LiveServer:
         """A second server process on the same database (stopped after the test)."""
-        server = start_server(self.database_url, self.log_dir)
+        server = start_server(self.database_url, self.log_dir, env)
         self.started.append(server)
         return server
 
@@ -111,8 +111,8 @@ class StripeWorld:
             return (await create_program(conn, "Another shop")).id
 
 
-def start_server(database_url: str, log_dir: Path) -> LiveServer:
-    """`tessera serve` as a real process on ``database_url``."""
+def start_server(database_url: str, log_dir: Path, env: dict[str, str] | None = None) -> LiveServer:
+    """`tessera serve` as a real process on ``database_url`` (``env``: more settings)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = log_dir / f"server-{port}.log"
@@ -120,6 +120,7 @@ def start_server(database_url: str, log_dir: Path) -> LiveServer:
         **os.environ,
         "TESSERA_DATABASE_URL": database_url,
         "TESSERA_PUBLIC_URL": url,
+        **(env or {}),
     }
     # The child keeps its own copy of the log's descriptor; ours is closed at once.
     with log.open("wb") as output:

@@ -20,6 +20,7 @@ from httpx import Response
 import stripe
 from tessera.api.stripe.idempotency import key_lookup
 from tessera.api.stripe.params import decode_form, fingerprint
+from tessera.config import Settings
 from tessera.kit.clock import utcnow
 from tessera.kit.secrets import server_key
 from tessera.store.tables import stripe_customers, stripe_idempotency
@@ -324,5 +325,27 @@ def test_workers_starting_at_once_agree_on_one_key_file(tmp_path: Path) -> None:
 def test_a_configured_secret_key_is_the_same_key_everywhere() -> None:
     configured = "a-long-random-value-shared-by-all-machines"
     assert server_key(configured, None) == server_key(configured, Path("ignored"))
+    assert server_key(configured, None) != server_key(configured + "!", None)
+
+
+def test_a_secret_key_setting_too_short_to_be_secret_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="TESSERA_SECRET_KEY"):
-        server_key("short", None)
+        Settings.from_env({"TESSERA_SECRET_KEY": "short"})
+
+
+async def test_machines_sharing_the_secret_key_setting_replay_each_others_answers(
+    world: StripeWorld,
+) -> None:
+    customer = world.client.v1.customers.create(params={})
+    options: Any = {"idempotency_key": "order-3001"}
+    params: Any = {"customer": customer.id, **SESSION}
+    shared = {"TESSERA_SECRET_KEY": "one-value-set-on-every-machine-0123456789"}
+    first_machine = sdk(world.keys.secret_key, world.another_server(shared).url)
+    second_machine = sdk(world.keys.secret_key, world.another_server(shared).url)
+    session = first_machine.v1.customer_sessions.create(params=params, options=options)
+    again = second_machine.v1.customer_sessions.create(params=params, options=options)
+    assert again.client_secret == session.client_secret
+    other = {"TESSERA_SECRET_KEY": "another-value-that-opens-nothing-0123456789"}
+    elsewhere = sdk(world.keys.secret_key, world.another_server(other).url)
+    unrelated = elsewhere.v1.customer_sessions.create(params=params, options=options)
+    assert unrelated.client_secret != session.client_secret

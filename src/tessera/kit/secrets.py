@@ -44,7 +44,6 @@ def mask(secret: str, prefix: str, visible: int = 4) -> str:
 # The server's own key, which seals what the database must not reveal on its own (stored
 # idempotent answers). Every worker and machine serving one database must hold the same one.
 SERVER_KEY_BYTES = 32
-MIN_CONFIGURED_KEY_LENGTH = 32
 
 
 def default_key_file(sqlite_path: Path | None) -> Path:
@@ -57,14 +56,10 @@ def default_key_file(sqlite_path: Path | None) -> Path:
 
 @functools.lru_cache(maxsize=8)
 def server_key(configured: str | None, key_file: Path | None) -> bytes:
-    """The configured key (``TESSERA_SECRET_KEY``, any string of 32+ characters) if set, else
+    """The configured key (``TESSERA_SECRET_KEY``, checked by the settings) if set, else
     the key file's, the file created on first use. ``key_file`` None (an in-memory database,
     one process) gets a key of its own process."""
     if configured is not None:
-        if len(configured) < MIN_CONFIGURED_KEY_LENGTH:
-            raise ValueError(
-                f"TESSERA_SECRET_KEY must be at least {MIN_CONFIGURED_KEY_LENGTH} characters"
-            )
         return hashlib.sha256(b"tessera-secret-key|" + configured.encode()).digest()
     if key_file is None:
         return secrets.token_bytes(SERVER_KEY_BYTES)
