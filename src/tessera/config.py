@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from limits import parse as parse_limit
@@ -71,6 +71,15 @@ def _log_level(value: str) -> str:
     return level
 
 
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _secret_key(value: str | None) -> str | None:
+    if value is not None and len(value) < MIN_SECRET_KEY_LENGTH:
+        raise ValueError(f"TESSERA_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = normalize_database_url(DEFAULT_DATABASE_URL)
@@ -87,12 +96,14 @@ class Settings:
     log_level: str = "info"
     # Operations (docs/operations.md): who may read /metrics, connection limits of `tessera serve`,
     # how often expired rows are purged.
-    metrics_token: str | None = None
+    metrics_token: str | None = field(default=None, repr=False)
     header_timeout: int = 10
     body_timeout: int = 30
     keepalive_timeout: int = 5
     max_connections: int = 1000
     purge_interval: int = 60
+    # Seals stored idempotent answers; unset, a key file is created (docs/configuration.md).
+    secret_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -125,6 +136,7 @@ class Settings:
             ),
             max_connections=_count(env, "TESSERA_MAX_CONNECTIONS", defaults.max_connections),
             purge_interval=_seconds(env, "TESSERA_PURGE_INTERVAL", defaults.purge_interval),
+            secret_key=_secret_key(env.get("TESSERA_SECRET_KEY") or None),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -458,3 +458,16 @@ async def test_default_limits_come_from_settings_and_are_separate_per_endpoint(
         ]
     assert whoami == [200, 429]
     assert created == [201, 201, 429]
+
+
+async def test_every_stored_string_at_its_column_length_makes_a_session(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    tenant = await make_tenant(db)
+    email = "e" * 308 + "@example.com"
+    payload = {"channel": "a" * 255, "customer": {"merchant_id": "1" * 255, "email": email}}
+    response = await client.post(sessions_path(tenant.site.id), json=payload, headers=tenant.auth)
+    assert response.status_code == 201, response.text
+    async with db.connect() as conn:
+        row = (await conn.execute(sa.select(webview_sessions))).one()
+    assert (row.channel, row.merchant_id, row.email) == ("a" * 255, "1" * 255, email)

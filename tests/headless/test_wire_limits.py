@@ -148,3 +148,37 @@ async def test_a_site_id_beyond_int32_is_a_404(client: httpx.AsyncClient, db: As
     response = await client.get(url, params={"channel": "web"}, headers=tenant.auth)
     assert response.status_code == 404, response.text
     assert_matches_contract(CONTRACT, "get", template_of(url), 404, response.json())
+
+
+async def test_every_stored_string_at_its_column_length_is_stored_and_one_more_is_a_400(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    tenant = await demo_tenant(db)
+    merchant_id, email = "m" * 255, "e" * 308 + "@example.com"
+    assert len(email) == 320
+    created = await call(
+        client,
+        tenant,
+        "POST",
+        f"/customers/{merchant_id}/sessions",
+        json={"customer": {"email": email}},
+        status=200,
+    )
+    assert created.json()["customer"]["merchant_id"] == merchant_id
+    await member(client, db, tenant, "1001", points=5000)
+    redeemed = await call(
+        client, tenant, "POST", "/rewards/product_cart/redeem", json=bottle("c" * 255)
+    )
+    assert redeemed.status_code in (200, 201), redeemed.text
+    too_long = {
+        "merchant_id": ("POST", f"/customers/{'m' * 256}/sessions", {"customer": {"email": email}}),
+        "customer.email": (
+            "POST",
+            f"/customers/{merchant_id}/sessions",
+            {"customer": {"email": "e" + email}},
+        ),
+        "cart_id": ("POST", "/rewards/product_cart/redeem", bottle("c" * 256)),
+    }
+    for field, (method, path, body) in too_long.items():
+        response = await call(client, tenant, method, path, json=body, status=400)
+        assert field in response.json()["error"]["details"], response.text

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import stripe
+from tessera.api.stripe import idempotency
 from tessera.auth.stripe_keys import CreatedStripeKeys, create_stripe_keys
 from tessera.config import Settings, normalize_database_url
 from tessera.programs.sites import create_program
@@ -68,15 +69,22 @@ class StripeWorld:
     log_dir: Path
     started: list[LiveServer] = field(default_factory=list)
 
-    def another_server(self) -> LiveServer:
+    def another_server(self, env: dict[str, str] | None = None) -> LiveServer:
         """A second server process on the same database (stopped after the test)."""
-        server = start_server(self.database_url, self.log_dir)
+        server = start_server(self.database_url, self.log_dir, env)
         self.started.append(server)
         return server
 
     @property
     def client(self) -> stripe.StripeClient:
         return sdk(self.keys.secret_key, self.url)
+
+    @property
+    def server_key(self) -> bytes:
+        """The key the servers seal stored answers with (their key file, found as they do)."""
+        return idempotency.server_key(
+            Settings(database_url=normalize_database_url(self.database_url))
+        )
 
     def client_for(self, key: str, **options: Any) -> stripe.StripeClient:
         return sdk(key, self.url, **options)
@@ -103,8 +111,8 @@ class StripeWorld:
             return (await create_program(conn, "Another shop")).id
 
 
-def start_server(database_url: str, log_dir: Path) -> LiveServer:
-    """`tessera serve` as a real process on ``database_url``."""
+def start_server(database_url: str, log_dir: Path, env: dict[str, str] | None = None) -> LiveServer:
+    """`tessera serve` as a real process on ``database_url`` (``env``: more settings)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = log_dir / f"server-{port}.log"
@@ -112,6 +120,7 @@ def start_server(database_url: str, log_dir: Path) -> LiveServer:
         **os.environ,
         "TESSERA_DATABASE_URL": database_url,
         "TESSERA_PUBLIC_URL": url,
+        **(env or {}),
     }
     # The child keeps its own copy of the log's descriptor; ours is closed at once.
     with log.open("wb") as output:

@@ -136,3 +136,29 @@ async def test_the_contract_is_served_at_openapi_stripe_json(world: StripeWorld)
     assert {"customer_session", "customer", "deleted_customer", "error"} <= set(
         document["components"]["schemas"]
     )
+
+
+async def test_expanding_the_customer_needs_the_permission_to_read_customers(
+    world: StripeWorld,
+) -> None:
+    customer = world.client.v1.customers.create(params={"email": "private@example.com"})
+    keys = await world.more_keys(permissions=["customer_sessions:write"])
+    client = world.client_for(keys.secret_key)
+    with pytest.raises(stripe.PermissionError) as caught:
+        client.v1.customer_sessions.create(
+            params={"customer": customer.id, "expand": ["customer"], **SESSION}  # type: ignore[typeddict-item]
+        )
+    assert caught.value.http_status == 403
+    error = error_body(caught.value)
+    assert "customers:read" in error["message"]
+    assert "private@example.com" not in str(caught.value.json_body)
+
+
+async def test_a_session_without_expansion_needs_only_its_own_permission(
+    world: StripeWorld,
+) -> None:
+    customer = world.client.v1.customers.create(params={})
+    keys = await world.more_keys(permissions=["customer_sessions:write"])
+    client = world.client_for(keys.secret_key)
+    session = client.v1.customer_sessions.create(params={"customer": customer.id, **SESSION})  # type: ignore[typeddict-item]
+    assert session.customer == customer.id

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import stat
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from httpx import Response
 
 import stripe
 from tessera.api.stripe.idempotency import key_lookup
 from tessera.api.stripe.params import decode_form, fingerprint
+from tessera.config import Settings
 from tessera.kit.clock import utcnow
+from tessera.kit.secrets import server_key
 from tessera.store.tables import stripe_customers, stripe_idempotency
 from tests.stripe.conftest import StripeWorld, body, error_body, http, sdk
 
@@ -120,7 +130,7 @@ async def test_a_key_still_in_flight_is_a_409(world: StripeWorld) -> None:
             stripe_idempotency.insert().values(
                 program_id=world.program_id,
                 livemode=False,
-                idempotency_key=key_lookup("in-flight"),
+                idempotency_key=key_lookup(world.server_key, "in-flight"),
                 fingerprint=fingerprint("POST", "/v1/customers", decode_form(form)),
                 state="in_flight",
                 created_at=utcnow(),
@@ -194,15 +204,18 @@ def test_a_sealed_answer_opens_only_with_its_key_and_only_unaltered() -> None:
 
     from tessera.api.stripe.idempotency import seal, unseal
 
+    server = b"s" * 32
     body = b'{"client_secret": "cuss_secret_abc"}'
-    sealed = seal("key-1", body)
+    sealed = seal(server, "key-1", body)
     assert b"cuss_secret_abc" not in sealed
-    assert unseal("key-1", sealed) == body
+    assert unseal(server, "key-1", sealed) == body
     with pytest.raises(InvalidTag):
-        unseal("key-2", sealed)
+        unseal(server, "key-2", sealed)
+    with pytest.raises(InvalidTag):
+        unseal(b"t" * 32, "key-1", sealed)
     tampered = sealed[:-1] + bytes([sealed[-1] ^ 1])
     with pytest.raises(InvalidTag):
-        unseal("key-1", tampered)
+        unseal(server, "key-1", tampered)
 
 
 async def test_a_stored_answer_altered_in_the_database_is_refused_not_replayed(
@@ -226,3 +239,113 @@ async def test_a_stored_answer_altered_in_the_database_is_refused_not_replayed(
         world.client.v1.customers.create(params={"name": "Once"}, options=options)
     assert caught.value.http_status == 500
     assert error_body(caught.value)["type"] == "api_error"
+
+
+async def test_a_refused_idempotency_key_is_not_echoed_back(world: StripeWorld) -> None:
+    response = post(world, "/v1/customers", "name=Long", "k" * 8000)
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "idempotency_error"
+    assert "idempotency-key" not in response.headers
+
+
+async def test_an_accepted_idempotency_key_is_echoed_back(world: StripeWorld) -> None:
+    response = post(world, "/v1/customers", "name=Short", "order-1042")
+    assert response.status_code == 200
+    assert response.headers["idempotency-key"] == "order-1042"
+
+
+async def test_parameters_past_the_thousandth_are_refused_by_name(world: StripeWorld) -> None:
+    form = "&".join(f"metadata[k{i}]=v" for i in range(1001))
+    response = post(world, "/v1/customers", form, "too-many")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["param"] == "metadata[k1000]"
+    assert await count_customers(world) == 0
+
+
+def opened_as_before(key: str, sealed: bytes) -> bytes:
+    """How answers were sealed before the server key: under the Idempotency-Key alone."""
+    cipher = AESGCM(hashlib.sha256(b"tessera-idempotency-body|" + key.encode()).digest())
+    return cipher.decrypt(sealed[:12], sealed[12:], None)
+
+
+async def test_a_guessed_idempotency_key_alone_opens_no_stored_answer(world: StripeWorld) -> None:
+    customer = world.client.v1.customers.create(params={})
+    session = world.client.v1.customer_sessions.create(
+        params={"customer": customer.id, **SESSION},  # type: ignore[typeddict-item]
+        options={"idempotency_key": "order-1042"},
+    )
+    async with world.db.connect() as conn:
+        query = sa.select(stripe_idempotency).where(
+            stripe_idempotency.c.program_id == world.program_id
+        )
+        rows = (await conn.execute(query)).mappings().all()
+    guessed = hashlib.sha256(b"tessera-idempotency-key|order-1042").hexdigest()
+    assert guessed not in {row["idempotency_key"] for row in rows}
+    for row in rows:
+        with pytest.raises(InvalidTag):
+            opened_as_before("order-1042", bytes(row["body"]))
+    again = world.client.v1.customer_sessions.create(
+        params={"customer": customer.id, **SESSION},  # type: ignore[typeddict-item]
+        options={"idempotency_key": "order-1042"},
+    )
+    assert again.client_secret == session.client_secret
+
+
+async def test_a_sealed_answer_replays_from_another_worker(world: StripeWorld) -> None:
+    customer = world.client.v1.customers.create(params={})
+    options: Any = {"idempotency_key": "order-2077"}
+    params: Any = {"customer": customer.id, **SESSION}
+    session = world.client.v1.customer_sessions.create(params=params, options=options)
+    other_worker = sdk(world.keys.secret_key, world.another_server().url)
+    again = other_worker.v1.customer_sessions.create(params=params, options=options)
+    assert again.client_secret == session.client_secret
+
+
+def test_workers_starting_at_once_agree_on_one_key_file(tmp_path: Path) -> None:
+    key_file = tmp_path / "tessera.db.key"
+    program = (
+        "import sys; from pathlib import Path; from tessera.kit.secrets import server_key; "
+        "print(server_key(None, Path(sys.argv[1])).hex())"
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", program, str(key_file)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
+    keys = {worker.communicate(timeout=60)[0].strip() for worker in workers}
+    assert len(keys) == 1
+    assert key_file.read_text().strip() in keys
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["tessera.db.key"]
+
+
+def test_a_configured_secret_key_is_the_same_key_everywhere() -> None:
+    configured = "a-long-random-value-shared-by-all-machines"
+    assert server_key(configured, None) == server_key(configured, Path("ignored"))
+    assert server_key(configured, None) != server_key(configured + "!", None)
+
+
+def test_a_secret_key_setting_too_short_to_be_secret_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="TESSERA_SECRET_KEY"):
+        Settings.from_env({"TESSERA_SECRET_KEY": "short"})
+
+
+async def test_machines_sharing_the_secret_key_setting_replay_each_others_answers(
+    world: StripeWorld,
+) -> None:
+    customer = world.client.v1.customers.create(params={})
+    options: Any = {"idempotency_key": "order-3001"}
+    params: Any = {"customer": customer.id, **SESSION}
+    shared = {"TESSERA_SECRET_KEY": "one-value-set-on-every-machine-0123456789"}
+    first_machine = sdk(world.keys.secret_key, world.another_server(shared).url)
+    second_machine = sdk(world.keys.secret_key, world.another_server(shared).url)
+    session = first_machine.v1.customer_sessions.create(params=params, options=options)
+    again = second_machine.v1.customer_sessions.create(params=params, options=options)
+    assert again.client_secret == session.client_secret
+    other = {"TESSERA_SECRET_KEY": "another-value-that-opens-nothing-0123456789"}
+    elsewhere = sdk(world.keys.secret_key, world.another_server(other).url)
+    unrelated = elsewhere.v1.customer_sessions.create(params=params, options=options)
+    assert unrelated.client_secret != session.client_secret

@@ -49,3 +49,23 @@ async def test_a_per_key_override_replaces_the_account_limit(world: StripeWorld)
     keys = await world.more_keys(rate_limit="60/second")
     statuses = [r.status_code for r in burst(world, keys.secret_key, 40)]
     assert statuses == [200] * 40
+
+
+async def test_publishable_key_calls_do_not_use_up_the_secret_keys_budget(
+    world: StripeWorld,
+) -> None:
+    with (
+        httpx.Client(headers={"Authorization": f"Bearer {world.keys.publishable_key}"}) as http,
+        ThreadPoolExecutor(20) as pool,
+    ):
+        claims = list(
+            pool.map(
+                lambda _: http.post(
+                    f"{world.url}/v1/customer_sessions/claim",
+                    data={"client_secret": "cuss_secret_guess"},
+                ),
+                range(40),
+            )
+        )
+    assert 429 in {r.status_code for r in claims}
+    assert world.client.v1.customers.list().object == "list"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -40,6 +40,10 @@ from .params import (
 # Stripe's documented default limits, per account (here: per program) and mode.
 LIVE_RATE_LIMIT = "100/second"
 TEST_RATE_LIMIT = "25/second"
+# Publishable keys are used by every browser and app of the merchant's customers: they count
+# in a budget of their own, so the front end can never throttle the merchant's backend.
+PUBLISHABLE_LIVE_RATE_LIMIT = "100/second"
+PUBLISHABLE_TEST_RATE_LIMIT = "25/second"
 
 PUBLISHABLE_KEY_REFUSED = (
     "This API call cannot be made with a publishable API key. Please use a secret API key. "
@@ -114,7 +118,11 @@ async def rate_limit(tessera: Tessera, key: StripeKey, headers: dict[str, str]) 
         await tessera.limiter.enforce(key.rate_limit, "stripe", f"key:{key.id}", headers=headers)
     else:
         mode = "live" if key.livemode else "test"
-        limit = LIVE_RATE_LIMIT if key.livemode else TEST_RATE_LIMIT
+        if key.kind == "publishable":
+            limit = PUBLISHABLE_LIVE_RATE_LIMIT if key.livemode else PUBLISHABLE_TEST_RATE_LIMIT
+            mode = f"{mode}:publishable"
+        else:
+            limit = LIVE_RATE_LIMIT if key.livemode else TEST_RATE_LIMIT
         caller = f"program:{key.program_id}"
         await tessera.limiter.enforce(limit, "stripe", mode, caller, headers=headers)
 
@@ -207,13 +215,16 @@ def stripe_endpoint(
     *,
     permission: str | None = None,
     publishable: bool = False,
-    expandable: frozenset[str] = frozenset(),
+    expandable: Mapping[str, str] | None = None,
     supported: set[str] | None = None,
 ) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """``permission`` is what a restricted key needs (``customers:write``); secret keys have
     every permission, publishable keys only reach ``publishable`` endpoints. ``expandable``
-    lists what ``expand[]`` may name; ``supported``, where Tessera implements only part of the
-    contract's parameters, which ones."""
+    maps what ``expand[]`` may name to the permission a restricted key needs to see it whole
+    (``{"customer": "customers:read"}``): an expansion is a read of what it expands.
+    ``supported``, where Tessera implements only part of the contract's parameters, which
+    ones."""
+    expandable = expandable or {}
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -229,6 +240,8 @@ def stripe_endpoint(
                 if supported is not None:
                     check_supported(params, supported)
                 expand = expansions(params, expandable)
+                for field in sorted(expand):
+                    require_permission(key, expandable[field])
 
                 def run(conn: AsyncConnection) -> Awaitable[Any]:
                     return handler(Call(request, tessera, key, params, conn, expand))
@@ -240,13 +253,16 @@ def stripe_endpoint(
                 claim = None
                 idempotency_key = request.headers.get("idempotency-key")
                 if request.method == "POST" and idempotency_key is not None:
-                    headers["Idempotency-Key"] = idempotency_key
+                    # Echoed only once accepted: a refused key is not sent back.
+                    if idempotency.acceptable(idempotency_key):
+                        headers["Idempotency-Key"] = idempotency_key
                     claim = partial(
                         idempotency.begin,
                         program_id=key.program_id,
                         livemode=key.livemode,
                         key=idempotency_key,
                         fingerprint=fingerprint(request.method, request.url.path, raw),
+                        server_key=idempotency.server_key(tessera.settings),
                     )
                 try:
                     result = await tessera.writes.run(

@@ -10,15 +10,17 @@ Rows ``in_flight`` are only ever seen from outside if written by an older versio
 request meeting one answers 409 until it is ``ABANDONED_AFTER`` old.
 
 Answers hold secrets (a customer session's client secret), and Tessera stores secrets only in
-a form the database alone cannot reveal: the row is found by a hash of the Idempotency-Key,
-and the answer is sealed with AES-256-GCM under a key derived from the Idempotency-Key in
-another domain than that hash. Only a caller presenting the key again can read the answer back,
-and a stored answer altered in the database fails to open instead of being replayed.
+a form the database alone cannot reveal: the row is found by an HMAC of the Idempotency-Key
+under the server's secret key, and the answer is sealed with AES-256-GCM under a key derived
+from both (in another domain than the lookup). Guessing a key (``order-1042``) opens nothing
+without the server's key; a caller presenting the key again to a server holding it reads the
+answer back, and a stored answer altered in the database fails to open instead of being
+replayed.
 """
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +30,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tessera.config import Settings
+from tessera.kit import secrets as server_secrets
 from tessera.kit.clock import as_utc, utcnow
 from tessera.store.conflicts import claim_row
 from tessera.store.prepared import Prepared
@@ -51,23 +55,36 @@ class Replay:
 NONCE_BYTES = 12  # AES-GCM's standard nonce size
 
 
-def key_lookup(key: str) -> str:
-    return hashlib.sha256(b"tessera-idempotency-key|" + key.encode()).hexdigest()
+def server_key(settings: Settings) -> bytes:
+    """The key sealing stored answers: ``TESSERA_SECRET_KEY``, or the key file's."""
+    path = settings.sqlite_path()
+    in_memory = settings.is_sqlite and path is None
+    key_file = None if in_memory else server_secrets.default_key_file(path)
+    return server_secrets.server_key(settings.secret_key, key_file)
 
 
-def _cipher(key: str) -> AESGCM:
-    return AESGCM(hashlib.sha256(b"tessera-idempotency-body|" + key.encode()).digest())
+def key_lookup(server_key: bytes, key: str) -> str:
+    return hmac.digest(server_key, b"tessera-idempotency-key|" + key.encode(), "sha256").hex()
 
 
-def seal(key: str, body: bytes) -> bytes:
+def _cipher(server_key: bytes, key: str) -> AESGCM:
+    return AESGCM(hmac.digest(server_key, b"tessera-idempotency-body|" + key.encode(), "sha256"))
+
+
+def seal(server_key: bytes, key: str, body: bytes) -> bytes:
     nonce = secrets.token_bytes(NONCE_BYTES)
-    return nonce + _cipher(key).encrypt(nonce, body, None)
+    return nonce + _cipher(server_key, key).encrypt(nonce, body, None)
 
 
-def unseal(key: str, sealed: bytes) -> bytes:
-    """The stored answer; raises ``cryptography.exceptions.InvalidTag`` if it was altered."""
+def unseal(server_key: bytes, key: str, sealed: bytes) -> bytes:
+    """The stored answer; raises ``cryptography.exceptions.InvalidTag`` if it was altered (or
+    sealed under another server key)."""
     nonce, data = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
-    return _cipher(key).decrypt(nonce, data, None)
+    return _cipher(server_key, key).decrypt(nonce, data, None)
+
+
+def acceptable(key: str) -> bool:
+    return 0 < len(key) <= MAX_KEY_LENGTH
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +93,7 @@ class Record:
 
     id: int
     key: str
+    server_key: bytes
 
 
 def _mismatch(key: str) -> StripeApiError:
@@ -100,13 +118,18 @@ def _in_flight(key: str) -> StripeApiError:
 
 
 async def begin(
-    conn: AsyncConnection, program_id: int, livemode: bool, key: str, fingerprint: str
+    conn: AsyncConnection,
+    program_id: int,
+    livemode: bool,
+    key: str,
+    fingerprint: str,
+    server_key: bytes,
 ) -> Record | Replay:
     """Claim ``key`` for this request in the request's write transaction ``conn``: a record to
     complete before that transaction commits, or the stored answer to replay. On PostgreSQL a
     concurrent first request with the same key waits here until the other's transaction ends,
     then replays its answer."""
-    if not key or len(key) > MAX_KEY_LENGTH:
+    if not acceptable(key):
         raise StripeApiError(
             400,
             f"Invalid Idempotency-Key: it must be 1 to {MAX_KEY_LENGTH} characters long.",
@@ -117,14 +140,14 @@ async def begin(
     values = dict(
         program_id=program_id,
         livemode=livemode,
-        idempotency_key=key_lookup(key),
+        idempotency_key=key_lookup(server_key, key),
         fingerprint=fingerprint,
         state="in_flight",
         created_at=now,
     )
     record_id = await claim_row(conn.dialect.name, stripe_idempotency).scalar(conn, values)
     if record_id is not None:
-        return Record(int(record_id), key)
+        return Record(int(record_id), key, server_key)
     scope = {name: values[name] for name in ("program_id", "livemode", "idempotency_key")}
     row = (await conn.execute(_FIND, scope)).one()
     created: datetime = as_utc(row.created_at)
@@ -141,14 +164,14 @@ async def begin(
             )
         )
         if retaken.rowcount == 1:
-            return Record(int(row.id), key)
+            return Record(int(row.id), key, server_key)
         raise _in_flight(key)
     if row.fingerprint != fingerprint:
         raise _mismatch(key)
     if row.state == "in_flight":
         raise _in_flight(key)
     try:
-        body = unseal(key, bytes(row.body))
+        body = unseal(server_key, key, bytes(row.body))
     except InvalidTag:
         # Only an answer altered in the database gets here: say so, in the envelope.
         raise StripeApiError(
@@ -176,6 +199,6 @@ async def complete(conn: AsyncConnection, record: Record, status: int, body: byt
     answer = {
         "record_id": record.id,
         "answer_status": status,
-        "answer_body": seal(record.key, body),
+        "answer_body": seal(record.server_key, record.key, body),
     }
     await _COMPLETE.rows(conn, answer)

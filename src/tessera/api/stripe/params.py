@@ -11,15 +11,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_plus, unquote_to_bytes
 
 import qs_codec
 from qs_codec import DecodeOptions
 
 # Stripe's limits are generous; these only stop a hostile body from building huge structures.
-DECODE_OPTIONS = DecodeOptions(depth=8, list_limit=100, parameter_limit=1000, strict_depth=False)
+MAX_PARAMETERS = 1000
+DECODE_OPTIONS = DecodeOptions(
+    depth=8, list_limit=100, parameter_limit=MAX_PARAMETERS, strict_depth=False
+)
 
 
 class ParamError(Exception):
@@ -37,9 +41,24 @@ _INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
 _INDEX = re.compile(r"[0-9]+", re.ASCII)
 
 
+def _check_parameter_count(raw: str) -> None:
+    """More than ``MAX_PARAMETERS`` parameters is refused, naming the first one past the limit:
+    the decoder would otherwise drop the rest, and the idempotency fingerprint with them."""
+    pairs = [pair for pair in raw.split("&") if pair]
+    if len(pairs) > MAX_PARAMETERS:
+        name = unquote_plus(pairs[MAX_PARAMETERS].partition("=")[0])
+        raise ParamError(
+            "parameter_unknown",
+            f"Received too many parameters: a request may send at most {MAX_PARAMETERS}, and "
+            f"{name} is parameter number {MAX_PARAMETERS + 1}.",
+            name,
+        )
+
+
 def decode_form(raw: str) -> dict[str, Any]:
     if not raw:
         return {}
+    _check_parameter_count(raw)
     try:
         # The decoder would replace bad percent-escapes with U+FFFD; refuse them instead.
         unquote_to_bytes(raw.replace("+", " ")).decode("utf-8")
@@ -207,9 +226,9 @@ def check_supported(params: dict[str, Any], supported: set[str]) -> None:
             )
 
 
-def expansions(params: dict[str, Any], allowed: frozenset[str]) -> frozenset[str]:
+def expansions(params: dict[str, Any], allowed: Collection[str]) -> frozenset[str]:
     wanted = frozenset(params.get("expand") or [])
-    refused = sorted(wanted - allowed)
+    refused = sorted(wanted.difference(allowed))
     if refused:
         field = refused[0]
         raise ParamError(

@@ -103,7 +103,7 @@ async def list_customers(call: Call) -> Any:
 @stripe_endpoint(
     schemas.customer_session_create,
     permission="customer_sessions:write",
-    expandable=frozenset({"customer"}),
+    expandable={"customer": "customers:read"},
 )
 async def create_customer_session(call: Call) -> Any:
     if "customer" not in call.params:
