@@ -24,7 +24,7 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Router
+from starlette.routing import BaseRoute, Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tessera.api.body import BodyTooLarge, read_bounded
@@ -114,6 +114,14 @@ class DialectApp:
             if unexpected:
                 raise
 
+    def _allowed(self, scope: Scope) -> str:
+        methods: set[str] = set()
+        for route in self.router.routes:
+            match, _ = route.matches(scope)
+            if match is not Match.NONE:
+                methods |= getattr(route, "methods", None) or set()
+        return ", ".join(sorted(methods))
+
     def _answer(self, request: Request, exc: Exception) -> tuple[Response, bool]:
         """The answer to ``exc``, and whether it was unexpected (a bug, to log with its
         traceback)."""
@@ -126,6 +134,9 @@ class DialectApp:
         if isinstance(exc, errors.known):
             return errors.render(request, exc, answer_headers(request)), False
         if isinstance(exc, HTTPException):
+            if exc.status_code == 405:
+                # Starlette names the methods of the first route of the path only.
+                exc.headers = {**(exc.headers or {}), "Allow": self._allowed(request.scope)}
             return errors.http_error(request, exc), False
         if is_database_outage(exc):
             log.warning(
