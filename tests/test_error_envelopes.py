@@ -221,3 +221,26 @@ async def test_an_explicitly_empty_channel_query_is_a_400_naming_channel(
     )
     assert response.status_code == 400, response.text
     assert "channel" in response.json()["error"]["details"]
+
+
+async def test_an_error_after_authentication_still_carries_the_rate_limit_headers(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    tenant = await make_tenant(db)
+    response = await client.get(
+        f"/headless/2025-06/{tenant.site.id}/customers/nobody",
+        params={"channel": "web"},
+        headers=tenant.auth,
+    )
+    assert response.status_code == 404, response.text
+    assert any(name.startswith("ratelimit") for name in response.headers)
+
+
+async def test_a_refused_basic_auth_call_still_carries_the_deprecation_headers(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/v2/sites/1/webviews/sessions", json={"channel": "app"}, auth=("token", "secret")
+    )
+    assert response.status_code == 401, response.text
+    assert "deprecation" in response.headers and "sunset" in response.headers
