@@ -137,8 +137,7 @@ def render(
         status,
         headers={
             "Content-Security-Policy": content_security_policy(nonce, colours.logo_origin),
-            # Also set here (not only by PageHeaders) for the 500 page, which Starlette sends
-            # from outside the application's middleware.
+            # Also set here, not only by PageHeaders, so a page is never cached whatever sends it.
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",
         },
