@@ -37,8 +37,10 @@ class ParamError(Exception):
 
 
 # ASCII digits only: str.isdigit() also accepts "²" or "٣", which int() then refuses or misreads.
-_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
-_INDEX = re.compile(r"[0-9]+", re.ASCII)
+# At most 18 digits: any integer the contract allows fits, and int() of far more (4,301) raises.
+_INTEGER = re.compile(r"-?[0-9]{1,18}", re.ASCII)
+# An array index (``expand[0]``): a body of at most 1 MB cannot hold more items than this.
+_INDEX = re.compile(r"[0-9]{1,7}", re.ASCII)
 
 
 def _check_parameter_count(raw: str) -> None:
