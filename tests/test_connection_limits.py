@@ -140,7 +140,7 @@ def test_connections_past_the_bound_are_refused_with_503(server: LiveServer) -> 
 
 
 @SQLITE
-def test_headers_past_the_size_bound_are_refused_with_400(server: LiveServer) -> None:
+def test_headers_past_the_size_bound_are_refused_with_431(server: LiveServer) -> None:
     with connect(server) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         try:
@@ -149,7 +149,7 @@ def test_headers_past_the_size_bound_are_refused_with_400(server: LiveServer) ->
         except (BrokenPipeError, ConnectionResetError):
             pass
         answer = sock.recv(4096)
-    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert answer.startswith(b"HTTP/1.1 431 ")
 
 
 def test_connection_limits_are_read_from_the_environment() -> None:
