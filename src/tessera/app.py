@@ -22,7 +22,8 @@ from tessera.api.unmatched import Unmatched
 from tessera.config import Settings
 from tessera.kit.collector import tuned_for_serving
 from tessera.logs import LEVELS, configure_logging
-from tessera.observability import AccessLog, Metrics, MetricsEndpoint, ObservabilityMiddleware
+from tessera.metrics import Metrics, MetricsEndpoint
+from tessera.observability import AccessLog, ObservabilityMiddleware
 from tessera.purge import purge_forever
 from tessera.readiness import readyz
 from tessera.state import Tessera

@@ -12,7 +12,7 @@ as it likes). Here each connection carries a deadline:
   keep-alive timeout (``TESSERA_KEEPALIVE_TIMEOUT``) applies.
 
 A worker holds at most ``TESSERA_MAX_CONNECTIONS`` connections: one more is answered 503 and
-closed at once. Headers larger than ``MAX_HEADER_BYTES`` are a 400.
+closed at once. Headers larger than ``MAX_HEADER_BYTES`` are a 431.
 
 Deadlines are checked by one sweep a second per worker, so a request only stores a number (no
 timer per request on the hot path) and a connection is closed at most a second late.
@@ -33,6 +33,10 @@ MAX_HEADER_BYTES = 64 * 1024
 SWEEP_EVERY = 1.0  # seconds
 
 _TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+_HEADERS_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n"
+    b"connection: close\r\n\r\n"
+)
 _TOO_MANY = (
     b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nretry-after: 1\r\n"
     b"connection: close\r\n\r\n"
@@ -87,8 +91,15 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
     def _count_header_bytes(self, size: int) -> None:
         self.header_bytes += size
         if self.header_bytes > MAX_HEADER_BYTES:
-            # Raised through the parser, which uvicorn answers 400 and closes.
+            # Raised through the parser, which stops it; uvicorn then calls send_400_response.
             raise HeaderTooLarge(f"request headers over {MAX_HEADER_BYTES} bytes")
+
+    def send_400_response(self, msg: str) -> None:
+        if self.header_bytes > MAX_HEADER_BYTES:
+            self.transport.write(_HEADERS_TOO_LARGE)
+            self.transport.close()
+            return
+        super().send_400_response(msg)
 
     def on_headers_complete(self) -> None:
         self.reading_headers = False
