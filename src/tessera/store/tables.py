@@ -124,7 +124,7 @@ webview_sessions = sa.Table(
     # Opening the URL exchanges the token for a visit cookie; only its hash is kept.
     sa.Column("visit_hash", sa.String(64), nullable=True, unique=True),
     sa.Column("visit_expires_at", Timestamp, nullable=True),
-    # The purge's (tessera.purge; migration 0005_purge_indexes, as are the two below).
+    # The purge's (tessera.purge; migration 0006_purge_indexes, as are the two below).
     sa.Index("ix_webview_sessions_expires_at", "expires_at"),
 )
 

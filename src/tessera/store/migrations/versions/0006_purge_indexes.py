@@ -1,16 +1,16 @@
 """Indexes the purge finds expired rows by (without them each pass scans whole tables while
 holding SQLite's writer: ~100 ms at 500,000 WebView sessions).
 
-Revision ID: 0005_purge_indexes
-Revises: 0002_stripe
+Revision ID: 0006_purge_indexes
+Revises: 0005_stripe_lengths
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0005_purge_indexes"
-down_revision = "0002_stripe"
+revision = "0006_purge_indexes"
+down_revision = "0005_stripe_lengths"
 branch_labels = None
 depends_on = None
 
