@@ -38,6 +38,7 @@ from tests.headless.helpers import PREFIX, demo_tenant
 
 CLIENTS = 16
 LOAD_SECONDS = 1.0
+MIN_ACKNOWLEDGED = 20
 START_POINTS = 10_000_000
 UNLIMITED = "1000000/second"
 
@@ -105,11 +106,16 @@ async def load_until_killed(server: LiveServer, world: World, send: Send) -> Ack
                     acknowledged.ids.add(outcome)
 
     clients = [asyncio.create_task(client()) for _ in range(CLIENTS)]
+    # Kill mid-load: after LOAD_SECONDS and once some writes were acknowledged (a busy machine
+    # may take a while to answer the first ones).
     await asyncio.sleep(LOAD_SECONDS)
+    deadline = asyncio.get_running_loop().time() + 20
+    while len(acknowledged.ids) < MIN_ACKNOWLEDGED and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
     await asyncio.to_thread(kill_every_process, server)
     killed.set()
     await asyncio.gather(*clients)
-    assert len(acknowledged.ids) >= 20, "the load barely ran before the kill"
+    assert len(acknowledged.ids) >= MIN_ACKNOWLEDGED, "the load barely ran before the kill"
     return acknowledged
 
 
