@@ -36,6 +36,7 @@ def test_public_url_loses_its_trailing_slash() -> None:
         ("TESSERA_RATE_LIMIT_DEFAULT", "lots", "rate limit like 100/second"),
         ("TESSERA_PUBLIC_URL", "loyalty.example.com", "must start with http"),
         ("TESSERA_LOG_LEVEL", "chatty", "must be one of debug, info, warning, error"),
+        ("TESSERA_REDIS_OUTAGE", "panic", "must be one of per_worker, refuse"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(

@@ -252,3 +252,43 @@ async def test_limits_are_shared_again_once_redis_is_back(
     assert len(keys) == 1
     server.stop()
     assert "rate_limits_shared_again" in server.log.read_text()
+
+
+async def test_with_redis_outage_refuse_a_redis_outage_is_a_503_in_each_dialect(
+    live_server: Callable[..., LiveServer], db: AsyncEngine, own_redis: RedisServer
+) -> None:
+    tenant = await make_tenant(db)
+    server = live_server(
+        workers=1, env={"TESSERA_REDIS_URL": own_redis.url, "TESSERA_REDIS_OUTAGE": "refuse"}
+    )
+    headless = f"/headless/2025-06/{tenant.site.id}/configuration?channel=web"
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        assert (await http.get(WHOAMI, headers=tenant.auth)).status_code == 200
+        own_redis.stop()
+        answers = [await http.get(path, headers=tenant.auth) for path in (WHOAMI, headless)]
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        assert int(answer.headers["Retry-After"]) >= 1
+        assert "Redis" in answer.json()["error"]["message"]
+    server.stop()
+    log = server.log.read_text()
+    assert log.count("rate_limits_refused") == 1
+    assert "Traceback" not in log
+
+
+async def test_with_redis_outage_refuse_requests_are_served_again_once_redis_is_back(
+    live_server: Callable[..., LiveServer], db: AsyncEngine, own_redis: RedisServer
+) -> None:
+    tenant = await make_tenant(db)
+    server = live_server(
+        workers=1, env={"TESSERA_REDIS_URL": own_redis.url, "TESSERA_REDIS_OUTAGE": "refuse"}
+    )
+    own_redis.stop()
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        assert (await http.get(WHOAMI, headers=tenant.auth)).status_code == 503
+        back = RedisServer(port=own_redis.port, process=restart_redis(own_redis.port))
+        try:
+            await asyncio.sleep(1.2)  # past the limiter's wait before it tries Redis again
+            assert (await http.get(WHOAMI, headers=tenant.auth)).status_code == 200
+        finally:
+            back.stop()

@@ -64,6 +64,17 @@ def _public_url(value: str) -> str:
     return value.rstrip("/")
 
 
+REDIS_OUTAGE_CHOICES = ("per_worker", "refuse")
+
+
+def _redis_outage(value: str) -> str:
+    if value not in REDIS_OUTAGE_CHOICES:
+        raise ValueError(
+            f"TESSERA_REDIS_OUTAGE must be one of {', '.join(REDIS_OUTAGE_CHOICES)}, not {value!r}"
+        )
+    return value
+
+
 def _log_level(value: str) -> str:
     level = value.lower()
     if level not in LOG_LEVELS:
@@ -85,6 +96,8 @@ class Settings:
     database_url: str = normalize_database_url(DEFAULT_DATABASE_URL)
     public_url: str = "http://127.0.0.1:8000"
     redis_url: str | None = None
+    # What rate limits do while Redis is unreachable: count per worker, or refuse (503).
+    redis_outage: str = "per_worker"
     webview_session_ttl: int = 300
     webview_visit_ttl: int = 3600
     rate_limit_webview_sessions: str = "100/second"
@@ -115,6 +128,7 @@ class Settings:
             ),
             public_url=_public_url(env.get("TESSERA_PUBLIC_URL") or defaults.public_url),
             redis_url=env.get("TESSERA_REDIS_URL") or None,
+            redis_outage=_redis_outage(env.get("TESSERA_REDIS_OUTAGE") or defaults.redis_outage),
             webview_session_ttl=_seconds(
                 env, "TESSERA_WEBVIEW_SESSION_TTL", defaults.webview_session_ttl
             ),

@@ -15,7 +15,9 @@ When Redis cannot be reached the limiter fails over, it does not fail the reques
 ``OUTAGE_RETRY_SECONDS`` it counts in the process (each worker then enforces the limit on its
 own, so N workers accept at most N times the limit), logs one warning per outage, and then lets
 one request try Redis again. A Redis outage must not turn every API call into an error, and
-per-worker limits are still limits.
+per-worker limits are still limits. With ``TESSERA_REDIS_OUTAGE=refuse`` it refuses instead:
+every request is answered 503 with Retry-After, in its dialect's envelope, until Redis is back
+(for deployments where a limit counted per worker is not acceptable).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from tessera.kit.errors import RateLimited
+from tessera.store.outage import SharedStateUnavailable
 
 log = structlog.get_logger("tessera.ratelimit")
 
@@ -239,9 +242,11 @@ class RedisWindows:
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None) -> None:
+    def __init__(self, redis_url: str | None, *, refuse_without_redis: bool = False) -> None:
         self.local = MemoryWindows()
         self.shared: RedisWindows | None = RedisWindows(redis_url) if redis_url else None
+        # TESSERA_REDIS_OUTAGE=refuse: no request is accepted that was not counted in Redis.
+        self.refuse_without_redis = refuse_without_redis
         self._outage_until = 0.0
         self._probing = False
 
@@ -271,26 +276,36 @@ class RateLimiter:
             return await self.local.acquire(key, limit, seconds)
         if self._outage_until:
             if self._probing or time.monotonic() < self._outage_until:
-                return await self.local.acquire(key, limit, seconds)
+                return await self._without_redis(key, limit, seconds)
             # One request finds out whether Redis is back; the others keep counting locally.
             self._probing = True
         try:
             window = await self.shared.acquire(key, limit, seconds)
         except (RedisError, OSError) as exc:
             if not self._outage_until:
+                event, doing = (
+                    ("rate_limits_refused", "refusing requests (503)")
+                    if self.refuse_without_redis
+                    else ("rate_limits_per_worker", "counting per worker")
+                )
                 log.warning(
-                    "rate_limits_per_worker",
-                    reason="Redis is unreachable; counting per worker until it is back",
+                    event,
+                    reason=f"Redis is unreachable; {doing} until it is back",
                     error=type(exc).__name__,
                 )
             self._outage_until = time.monotonic() + OUTAGE_RETRY_SECONDS
-            return await self.local.acquire(key, limit, seconds)
+            return await self._without_redis(key, limit, seconds)
         finally:
             self._probing = False
         if self._outage_until:
             self._outage_until = 0.0
             log.warning("rate_limits_shared_again", reason="Redis is reachable again")
         return window
+
+    async def _without_redis(self, key: str, limit: int, seconds: float) -> Window:
+        if self.refuse_without_redis:
+            raise SharedStateUnavailable("Redis is unreachable")
+        return await self.local.acquire(key, limit, seconds)
 
     async def close(self) -> None:
         await self.local.close()

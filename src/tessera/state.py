@@ -42,7 +42,9 @@ class Tessera:
         return cls(
             settings=settings,
             engine=create_engine(settings),
-            limiter=RateLimiter(settings.redis_url),
+            limiter=RateLimiter(
+                settings.redis_url, refuse_without_redis=settings.redis_outage == "refuse"
+            ),
         )
 
     async def close(self) -> None:

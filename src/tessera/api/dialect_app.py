@@ -9,7 +9,8 @@ no endpoint maps errors itself:
 - a domain error (or one of the dialect's own) is rendered by the dialect, with the headers
   the endpoint gathered before it failed (rate limit, deprecation: :func:`answer_headers`);
 - an unknown path or a wrong method is the dialect's 404 or 405 (405 with ``Allow``);
-- a database that cannot be reached is a 503 with Retry-After, logged as one warning line;
+- a database that cannot be reached (or Redis, when the settings say to refuse without it) is a
+  503 with Retry-After, logged as one warning line;
 - anything else is a 500 that names a request id but never the cause, sent with
   ``Connection: close``, and re-raised so the observability middleware logs its traceback once;
 - a client that hung up while sending its body ends the request quietly (the observability
@@ -30,8 +31,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tessera.api.body import BodyTooLarge, read_bounded
 from tessera.api.paths import keep_encoded_slashes
 from tessera.api.request_id import request_id
-from tessera.kit.errors import DATABASE_UNAVAILABLE, INTERNAL_ERROR
-from tessera.store.outage import RETRY_AFTER_SECONDS, is_database_outage
+from tessera.kit.errors import INTERNAL_ERROR
+from tessera.store.outage import RETRY_AFTER_SECONDS, outage
 
 log = structlog.get_logger("tessera.errors")
 
@@ -138,15 +139,11 @@ class DialectApp:
                 # Starlette names the methods of the first route of the path only.
                 exc.headers = {**(exc.headers or {}), "Allow": self._allowed(request.scope)}
             return errors.http_error(request, exc), False
-        if is_database_outage(exc):
-            log.warning(
-                "database_unavailable",
-                path=request.url.path,
-                error=f"{type(exc).__name__}: {exc}"[:300],
-            )
-            response = errors.failure(
-                request, Failure(503, DATABASE_UNAVAILABLE, request_id(request.scope))
-            )
+        unavailable = outage(exc)
+        if unavailable is not None:
+            event, message = unavailable
+            log.warning(event, path=request.url.path, error=f"{type(exc).__name__}: {exc}"[:300])
+            response = errors.failure(request, Failure(503, message, request_id(request.scope)))
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response, False
         response = errors.failure(request, Failure(500, INTERNAL_ERROR, request_id(request.scope)))

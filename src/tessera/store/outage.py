@@ -15,6 +15,8 @@ import sqlite3
 import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy.exc
 
+from tessera.kit.errors import DATABASE_UNAVAILABLE
+
 # Seconds a client is told to wait: about how long a PostgreSQL restart or failover takes.
 RETRY_AFTER_SECONDS = 2
 
@@ -48,6 +50,29 @@ def _causes(exc: BaseException) -> list[BaseException]:
         found.append(current)
         current = current.__cause__ or current.__context__
     return found
+
+
+class SharedStateUnavailable(Exception):
+    """Redis cannot be reached and ``TESSERA_REDIS_OUTAGE=refuse``: rate limits cannot be
+    checked across workers, so the request is refused rather than counted per worker."""
+
+
+# What every dialect says (a 503 with Retry-After) while Redis cannot be reached and refusing
+# is the configured behaviour.
+SHARED_STATE_UNAVAILABLE = (
+    "Tessera cannot check rate limits right now (its Redis is unreachable); nothing was "
+    "changed. Please retry shortly."
+)
+
+
+def outage(exc: BaseException) -> tuple[str, str] | None:
+    """``(log event, message)`` when ``exc`` says a service Tessera needs is unreachable (the
+    answer is then a 503 with Retry-After), None for anything else."""
+    if is_database_outage(exc):
+        return "database_unavailable", DATABASE_UNAVAILABLE
+    if any(isinstance(cause, SharedStateUnavailable) for cause in _causes(exc)):
+        return "redis_unavailable", SHARED_STATE_UNAVAILABLE
+    return None
 
 
 def is_database_outage(exc: BaseException) -> bool:
