@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus, unquote_to_bytes
@@ -144,6 +144,13 @@ def _object(schema: dict[str, Any], value: Any, path: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, item in value.items():
         key = str(key)
+        if "\x00" in key:
+            # A hash's own keys are stored too (metadata): the same refusal as for values.
+            raise ParamError(
+                "parameter_invalid_string",
+                f"Invalid {path or 'parameter'}: its keys must not contain NUL characters",
+                path or None,
+            )
         if key in properties:
             out[key] = validate(properties[key], item, _path(path, key))
         elif isinstance(extra, dict):
@@ -211,6 +218,15 @@ def _string(schema: dict[str, Any], value: Any, path: str) -> str:
             "parameter_invalid_string", f"Invalid {path}: must not contain NUL characters", path
         )
     return value
+
+
+def check_path_ids(path_params: Mapping[str, Any]) -> None:
+    """An id in the URL with a NUL is refused as ``id``, like a value in the form: no object
+    has one, and PostgreSQL could not even look it up."""
+    if any("\x00" in str(value) for value in path_params.values()):
+        raise ParamError(
+            "parameter_invalid_string", "Invalid id: must not contain NUL characters", "id"
+        )
 
 
 def check_supported(params: dict[str, Any], supported: set[str]) -> None:
