@@ -14,15 +14,17 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus, unquote_to_bytes
+from urllib.parse import quote, unquote_plus, unquote_to_bytes
 
 import qs_codec
 from qs_codec import DecodeOptions
 
 # Stripe's limits are generous; these only stop a hostile body from building huge structures.
 MAX_PARAMETERS = 1000
+# Brackets are read as hash keys only (``metadata[0]`` is the key "0"): whether ``a[0]=x`` is a
+# list or a hash is the parameter's declared type's to say, in ``validate``.
 DECODE_OPTIONS = DecodeOptions(
-    depth=8, list_limit=100, parameter_limit=MAX_PARAMETERS, strict_depth=False
+    depth=8, parse_lists=False, parameter_limit=MAX_PARAMETERS, strict_depth=False
 )
 
 
@@ -55,6 +57,27 @@ def _check_parameter_count(raw: str) -> None:
         )
 
 
+def _number_appends(raw: str) -> str:
+    """``expand[]=a&expand[]=b`` as ``expand[0]=a&expand[1]=b``: each ``[]`` is the next index
+    under its prefix, so the decoder (which reads every bracket as a hash key) keeps them
+    apart."""
+    counters: dict[str, int] = {}
+    pairs = []
+    for pair in raw.split("&"):
+        name, sep, value = pair.partition("=")
+        key = unquote_plus(name)
+        if "[]" not in key:
+            pairs.append(pair)
+            continue
+        while "[]" in key:
+            prefix, _, rest = key.partition("[]")
+            index = counters.get(prefix, 0)
+            counters[prefix] = index + 1
+            key = f"{prefix}[{index}]{rest}"
+        pairs.append(quote(key, safe="[]") + sep + value)
+    return "&".join(pairs)
+
+
 def decode_form(raw: str) -> dict[str, Any]:
     if not raw:
         return {}
@@ -68,7 +91,7 @@ def decode_form(raw: str) -> dict[str, Any]:
             "Invalid request: the parameters are not valid UTF-8 once percent-decoded.",
             None,
         ) from None
-    decoded = qs_codec.decode(raw, DECODE_OPTIONS)
+    decoded = qs_codec.decode(_number_appends(raw), DECODE_OPTIONS)
     return decoded if isinstance(decoded, dict) else {}
 
 
