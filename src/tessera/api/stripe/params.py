@@ -194,9 +194,16 @@ def _object(schema: dict[str, Any], value: Any, path: str) -> dict[str, Any]:
     return out
 
 
+def _index_order(index: str) -> tuple[int, str]:
+    """Numeric order of an index of any length, without int() (which refuses 4,301 digits)."""
+    digits = index.lstrip("0")
+    return len(digits), digits
+
+
 def _array(schema: dict[str, Any], value: Any, path: str) -> list[Any]:
     if isinstance(value, dict) and all(_INDEX.fullmatch(str(k)) for k in value):
-        value = [value[k] for k in sorted(value, key=lambda k: int(k))]
+        # ``a[1]=y&a[0]=x``: the indexes only order the items.
+        value = [value[k] for k in sorted(value, key=_index_order)]
     if not isinstance(value, list):
         raise ParamError(
             "parameter_invalid_array",
