@@ -95,8 +95,22 @@ def decode_form(raw: str) -> dict[str, Any]:
     return decoded if isinstance(decoded, dict) else {}
 
 
+def _as_lists(value: Any) -> Any:
+    """Hashes whose keys are all indexes as lists, in order: the shape the decoder gave before
+    it read every bracket as a hash key, so an answer stored by an older worker (in a rolling
+    upgrade) still replays to a retry."""
+    if isinstance(value, list):
+        return [_as_lists(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if value and all(_INDEX.fullmatch(str(k)) for k in value):
+        return [_as_lists(value[k]) for k in sorted(value, key=_index_order)]
+    return {k: _as_lists(item) for k, item in value.items()}
+
+
 def fingerprint(method: str, path: str, params: dict[str, Any]) -> str:
-    canonical = json.dumps([method, path, params], sort_keys=True, separators=(",", ":"))
+    shape = [method, path, _as_lists(params)]
+    canonical = json.dumps(shape, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
