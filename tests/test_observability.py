@@ -17,7 +17,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.logs import configure_logging
-from tessera.observability import AccessLine, AccessLog, Metrics, ObservabilityMiddleware
+from tessera.metrics import Metrics
+from tessera.observability import AccessLine, AccessLog, ObservabilityMiddleware
 from tessera.store.tables import webview_sessions
 from tests.conftest import LiveServer
 from tests.factories import make_tenant

@@ -18,15 +18,17 @@ from tessera.api.contract import CONTRACTS, contract_json
 from tessera.api.loyaltylion_admin.app import admin_app
 from tessera.api.loyaltylion_headless.app import headless_app
 from tessera.api.stripe.app import stripe_app
+from tessera.api.unmatched import Unmatched
 from tessera.config import Settings
 from tessera.kit.collector import tuned_for_serving
 from tessera.logs import LEVELS, configure_logging
-from tessera.observability import AccessLog, Metrics, MetricsEndpoint, ObservabilityMiddleware
+from tessera.metrics import Metrics, MetricsEndpoint
+from tessera.observability import AccessLog, ObservabilityMiddleware
 from tessera.purge import purge_forever
 from tessera.readiness import readyz
 from tessera.state import Tessera
 from tessera.web import docs as api_docs
-from tessera.web.routes import routes as webview_routes
+from tessera.web.routes import webview_app
 
 
 async def openapi(request: Request) -> Response:
@@ -58,7 +60,9 @@ class TesseraApp:
         metrics: Metrics,
         access_log: AccessLog | None,
     ) -> None:
-        self.router = Router(routes=list(routes), lifespan=lifespan)
+        # A path no route matched still answers in the envelope of the dialect it names.
+        mounts = [(route.path, route.app) for route in routes if isinstance(route, Mount)]
+        self.router = Router(routes=list(routes), lifespan=lifespan, default=Unmatched(mounts))
         self.metrics = metrics
         self._app = ObservabilityMiddleware(self.router, metrics=metrics, access_log=access_log)
 
@@ -93,7 +97,7 @@ def create_app(settings: Settings | None = None) -> TesseraApp:
         Mount("/v2", app=admin_app()),
         Mount("/headless/2025-06", app=headless_app()),
         Mount("/v1", app=stripe_app()),
-        Mount("/webview", routes=webview_routes),
+        Mount("/webview", app=webview_app()),
         Route("/openapi/{name}.json", openapi),
         Route("/docs", api_docs.index),
         Route("/docs/{name}", api_docs.contract_page),

@@ -12,7 +12,7 @@ as it likes). Here each connection carries a deadline:
   keep-alive timeout (``TESSERA_KEEPALIVE_TIMEOUT``) applies.
 
 A worker holds at most ``TESSERA_MAX_CONNECTIONS`` connections: one more is answered 503 and
-closed at once. Headers larger than ``MAX_HEADER_BYTES`` are a 400.
+closed at once. Headers larger than ``MAX_HEADER_BYTES`` are a 431.
 
 Deadlines are checked by one sweep a second per worker, so a request only stores a number (no
 timer per request on the hot path) and a connection is closed at most a second late.
@@ -21,6 +21,7 @@ timer per request on the hot path) and a connection is closed at most a second l
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from functools import cache
 from typing import Any
@@ -32,10 +33,27 @@ from tessera.config import Settings
 MAX_HEADER_BYTES = 64 * 1024
 SWEEP_EVERY = 1.0  # seconds
 
-_TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-_TOO_MANY = (
-    b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nretry-after: 1\r\n"
-    b"connection: close\r\n\r\n"
+
+def _answer(status: str, message: str, extra_headers: bytes = b"") -> bytes:
+    """An answer given before any dialect saw the request. Its body reads as an error in every
+    dialect's envelope: LoyaltyLion's ``{"error": {"message"}}`` and Stripe's (with ``type``)."""
+    body = json.dumps({"error": {"type": "invalid_request_error", "message": message}}).encode()
+    return (
+        f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n".encode()
+        + extra_headers
+        + b"connection: close\r\n\r\n"
+        + body
+    )
+
+
+_TIMED_OUT = _answer("408 Request Timeout", "The request did not arrive in time")
+_HEADERS_TOO_LARGE = _answer(
+    "431 Request Header Fields Too Large",
+    f"The request line and headers are larger than {MAX_HEADER_BYTES // 1024} KiB",
+)
+_TOO_MANY = _answer(
+    "503 Service Unavailable", "Too many connections; retry in a moment", b"retry-after: 1\r\n"
 )
 
 
@@ -87,8 +105,15 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
     def _count_header_bytes(self, size: int) -> None:
         self.header_bytes += size
         if self.header_bytes > MAX_HEADER_BYTES:
-            # Raised through the parser, which uvicorn answers 400 and closes.
+            # Raised through the parser, which stops it; uvicorn then calls send_400_response.
             raise HeaderTooLarge(f"request headers over {MAX_HEADER_BYTES} bytes")
+
+    def send_400_response(self, msg: str) -> None:
+        if self.header_bytes > MAX_HEADER_BYTES:
+            self.transport.write(_HEADERS_TOO_LARGE)
+            self.transport.close()
+            return
+        super().send_400_response(msg)
 
     def on_headers_complete(self) -> None:
         self.reading_headers = False

@@ -162,6 +162,10 @@ async def test_a_stopped_database_is_a_503_with_retry_after_and_then_recovers(
             assert response.status_code == 503, response.text
             assert int(response.headers["retry-after"]) >= 1
             assert probe.envelope(body_of(response)), response.text
+        log = server.log.read_text()
+        # Each one logged as a warning line, not as a failure with a traceback.
+        assert "database_unavailable" in log
+        assert "Traceback" not in log and "unhandled_error" not in log, log
 
         deadline = time.monotonic() + RECOVERY_SECONDS
         statuses: list[int] = []

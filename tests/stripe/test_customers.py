@@ -166,8 +166,7 @@ async def test_metadata_keys_made_of_digits_are_kept_as_keys(world: StripeWorld)
 
 async def test_expand_is_read_as_a_list_both_ways(world: StripeWorld) -> None:
     customer = world.client.v1.customers.create(params={})
-    # An index is only an order: any number of digits (past int()'s 4,300) is read as one.
-    for query in ("expand[]=customer", "expand[0]=customer", f"expand[{'9' * 5000}]=customer"):
+    for query in ("expand[]=customer", "expand[0]=customer"):
         response = http(
             "POST",
             f"{world.url}/v1/customer_sessions?{query}",

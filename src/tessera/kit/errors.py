@@ -9,6 +9,10 @@ from __future__ import annotations
 
 # What every dialect says, in its own envelope, when something unexpected failed (never why).
 INTERNAL_ERROR = "Tessera could not complete this request; the error is logged. Please retry."
+# What every dialect says (a 503 with Retry-After) while the database cannot be reached.
+DATABASE_UNAVAILABLE = (
+    "Tessera's database is unavailable right now; nothing was changed. Please retry shortly."
+)
 
 
 class DomainError(Exception):

@@ -124,6 +124,8 @@ webview_sessions = sa.Table(
     # Opening the URL exchanges the token for a visit cookie; only its hash is kept.
     sa.Column("visit_hash", sa.String(64), nullable=True, unique=True),
     sa.Column("visit_expires_at", Timestamp, nullable=True),
+    # The purge's (tessera.purge; migration 0006_purge_indexes, as are the two below).
+    sa.Index("ix_webview_sessions_expires_at", "expires_at"),
 )
 
 
@@ -208,6 +210,7 @@ stripe_customer_sessions = sa.Table(
     # (stored as a hash) for the front end's later calls within the session's lifetime.
     sa.Column("claimed_at", Timestamp, nullable=True),
     sa.Column("ephemeral_hash", sa.String(64), nullable=True, unique=True),
+    sa.Index("ix_stripe_customer_sessions_expires_at", "expires_at"),
 )
 
 stripe_idempotency = sa.Table(
@@ -228,6 +231,7 @@ stripe_idempotency = sa.Table(
     sa.UniqueConstraint(
         "program_id", "livemode", "idempotency_key", name="uq_stripe_idempotency_key"
     ),
+    sa.Index("ix_stripe_idempotency_created_at", "created_at"),
 )
 
 

@@ -2,33 +2,32 @@
 
 ``GET /webview/{token}`` exchanges the short-lived URL token for a visit secret in an HttpOnly
 cookie and redirects to ``/webview/page``, so the token never stays in the address bar and
-reloads keep working for as long as the visit lasts. Every answer here, error pages and static
+reloads keep working for as long as the visit lasts. A ``HEAD`` of the same URL (a link
+preview) answers 200 and leaves the link unused. Every answer here, error pages and static
 files included, is ``no-store`` with a strict Content-Security-Policy: the pages use no script.
 
 ``POST /webview/page/rewards/{id}/redeem`` is a plain form (no script): the visit cookie says
 who, a per-visit CSRF token in a hidden field (and the Origin or Referer, when the browser
 sends one) says the form is ours. It answers 303 to the page (Post/Redirect/Get), which then
 shows the voucher code and new balance, or why the reward could not be redeemed.
+
+Errors the pages do not answer themselves are rendered in one place, ``tessera.web.pages``.
 """
 
 from __future__ import annotations
 
-import logging
-import secrets
-from dataclasses import dataclass
+import re
 from datetime import datetime
 from importlib.resources import files
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from babel.dates import format_date
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tessera.api.dialect_app import DialectApp
 from tessera.kit.errors import Conflict, Expired, NotFound
 from tessera.loyalty.money import format_money
 from tessera.loyalty.money import number as format_points
@@ -41,78 +40,24 @@ from tessera.sessions.loyalty_page import (
 from tessera.sessions.webview import csrf_token, csrf_token_matches, resume_visit
 from tessera.state import Tessera
 from tessera.store.transactions import write_transaction
-from tessera.web.i18n import (
-    babel_locale,
-    environment,
-    negotiate,
-    translations,
+from tessera.web.i18n import babel_locale, translations
+from tessera.web.pages import (
+    ACCOUNT_CONFLICT,
+    FORM_REFUSED,
+    LINK_EXPIRED,
+    LINK_NOT_FOUND,
+    N_,
+    NO_VISIT,
+    PAGE_ERRORS,
+    PAGE_NOT_FOUND,
+    VISIT_EXPIRED,
+    error_page,
+    render,
+    webview_path,
 )
-from tessera.web.theme import PageColours, page_colours
-
-log = logging.getLogger(__name__)
+from tessera.web.theme import page_colours
 
 VISIT_COOKIE = "tessera_visit"
-MOUNT_PATH = "/webview"
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction; it is translated where it is shown."""
-    return message
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorPage:
-    status: int
-    title: str
-    message: str
-
-
-LINK_NOT_FOUND = ErrorPage(
-    404,
-    N_("This link is not valid"),
-    N_("Please open the loyalty page again from the app."),
-)
-LINK_EXPIRED = ErrorPage(
-    410,
-    N_("This link has expired"),
-    N_(
-        "For your security, loyalty page links only work for a few minutes. "
-        "Please open the loyalty page again from the app."
-    ),
-)
-NO_VISIT = ErrorPage(
-    401,
-    N_("Please open the loyalty page from the app"),
-    N_("This page can only be shown when it is opened from the app."),
-)
-VISIT_EXPIRED = ErrorPage(
-    410,
-    N_("Your visit has ended"),
-    N_("Please open the loyalty page again from the app to see your points."),
-)
-ACCOUNT_CONFLICT = ErrorPage(
-    409,
-    N_("Your account could not be opened"),
-    N_("Please contact the shop's customer service."),
-)
-PAGE_NOT_FOUND = ErrorPage(
-    404,
-    N_("Page not found"),
-    N_("There is nothing at this address. Please open the loyalty page again from the app."),
-)
-FORM_REFUSED = ErrorPage(
-    403,
-    N_("This form could not be accepted"),
-    N_(
-        "For your security, rewards can only be redeemed from the loyalty page itself. "
-        "Please go back to the loyalty page and try again."
-    ),
-)
-SERVER_ERROR = ErrorPage(
-    500,
-    N_("Something went wrong"),
-    N_("The loyalty page could not be shown right now. Please try again in a moment."),
-)
 
 
 # Why a redemption did not happen, by the engine's Conflict code; shown on the page after the
@@ -126,80 +71,11 @@ REDEEM_PROBLEMS = {
     ),
     "reward_not_available": N_("This reward is not available to you here."),
 }
-# A form body is a token and nothing else; anything much larger is not ours.
+# A form body is a token and nothing else; anything larger is not ours (a 413, unread).
 MAX_FORM_BYTES = 4096
-
-
-def content_security_policy(nonce: str, img_origin: str | None = None) -> str:
-    images = "'self' data:" + (f" {img_origin}" if img_origin else "")
-    return (
-        "default-src 'none'; "
-        f"style-src 'self' 'nonce-{nonce}'; "
-        f"img-src {images}; "
-        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    )
-
-
-def webview_path(request: Request) -> str:
-    """Where the pages live as the browser sees them: under TESSERA_PUBLIC_URL's path, if any
-    (a proxy may serve Tessera under a prefix), so redirects, cookie and style sheet follow."""
-    tessera: Tessera | None = getattr(request.state, "tessera", None)
-    prefix = urlsplit(tessera.settings.public_url).path.rstrip("/") if tessera else ""
-    return prefix + MOUNT_PATH
-
-
-def render(
-    request: Request,
-    template: str,
-    language: str,
-    status: int = 200,
-    colours: PageColours | None = None,
-    **context: Any,
-) -> Response:
-    colours = colours or page_colours({})
-    nonce = secrets.token_urlsafe(16)
-    html = (
-        environment(language)
-        .get_template(template)
-        .render(
-            lang=language,
-            nonce=nonce,
-            colours=colours,
-            static_url=webview_path(request) + "/static",
-            **context,
-        )
-    )
-    return HTMLResponse(
-        html,
-        status,
-        headers={
-            "Content-Security-Policy": content_security_policy(nonce, colours.logo_origin),
-            # Also set here (not only by PageHeaders) for the 500 page, which Starlette sends
-            # from outside the application's middleware.
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-        },
-    )
-
-
-def error_page(
-    request: Request, error: ErrorPage, language: str | None = None, back: bool = False
-) -> Response:
-    language = language or visitor_language(request)
-    gettext = translations(language).gettext
-    return render(
-        request,
-        "error.html",
-        language,
-        error.status,
-        title=gettext(error.title),
-        message=gettext(error.message),
-        back_url=webview_path(request) + "/page" if back else None,
-    )
-
-
-def visitor_language(request: Request) -> str:
-    return negotiate(request.headers.get("accept-language"))
+# A claim id as the redirect writes it: ASCII digits ("²" and "①" are digits to str.isdigit),
+# few enough for int().
+_CLAIM_ID = re.compile(r"[0-9]{1,18}", re.ASCII)
 
 
 def render_loyalty_page(request: Request, page: LoyaltyPage, csrf: str | None = None) -> Response:
@@ -216,7 +92,7 @@ def render_loyalty_page(request: Request, page: LoyaltyPage, csrf: str | None = 
         return format_date(moment, "medium", locale=babel_locale(language))
 
     claimed = request.query_params.get("claimed", "")
-    confirmation = page.claim(int(claimed)) if claimed.isdigit() else None
+    confirmation = page.claim(int(claimed)) if _CLAIM_ID.fullmatch(claimed) else None
     problem_code = request.query_params.get("problem")
     problem = None
     if problem_code is not None:
@@ -240,6 +116,10 @@ def render_loyalty_page(request: Request, page: LoyaltyPage, csrf: str | None = 
 
 
 async def open_session(request: Request) -> Response:
+    if request.method == "HEAD":
+        # A link preview (or a browser's prefetch) looks, it does not open: the link stays
+        # unused for the customer's own tap.
+        return HTMLResponse("", 200)
     tessera: Tessera = request.state.tessera
     settings = tessera.settings
     try:
@@ -302,8 +182,9 @@ async def redeem_reward(request: Request) -> Response:
     secret = request.cookies.get(VISIT_COOKIE)
     if not secret:
         return error_page(request, NO_VISIT)
+    # Already read, within MAX_FORM_BYTES, before the route ran (see DialectApp).
     body = await request.body()
-    fields = parse_qs(body.decode("latin-1")) if len(body) <= MAX_FORM_BYTES else {}
+    fields = parse_qs(body.decode("latin-1"))
     submitted = fields.get("csrf_token", [""])[0]
     reward_id: int = request.path_params["reward_id"]
     base = webview_path(request) + "/page"
@@ -328,31 +209,20 @@ async def redeem_reward(request: Request) -> Response:
 
 
 _STATIC = files("tessera.web").joinpath("static")
+_STATIC_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}", re.ASCII)
 _STATIC_TYPES = {".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml"}
 
 
 async def static_file(request: Request) -> Response:
     name = request.path_params["name"]
+    if _STATIC_NAME.fullmatch(name) is None:
+        # Also keeps names the file system refuses (too long: OSError) from reaching it.
+        return error_page(request, PAGE_NOT_FOUND)
     suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
     resource = _STATIC.joinpath(name)
-    if "/" in name or name.startswith(".") or suffix not in _STATIC_TYPES or not resource.is_file():
+    if suffix not in _STATIC_TYPES or not resource.is_file():
         return error_page(request, PAGE_NOT_FOUND)
     return Response(resource.read_bytes(), media_type=_STATIC_TYPES[suffix])
-
-
-async def not_found(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    if exc.status_code == 405:
-        response = error_page(request, PAGE_NOT_FOUND)
-        response.status_code = 405
-        return response
-    return error_page(request, PAGE_NOT_FOUND)
-
-
-async def server_error(request: Request, exc: Exception) -> Response:
-    # The shopper sees a translated page, never a traceback; the log keeps the details.
-    log.exception("webview page failed", exc_info=exc)
-    return error_page(request, SERVER_ERROR)
 
 
 class PageHeaders:
@@ -383,20 +253,16 @@ class PageHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def webview_app() -> Starlette:
-    app = Starlette(
-        routes=[
+def webview_app() -> DialectApp:
+    return DialectApp(
+        [
             Route("/page", loyalty_page, methods=["GET"]),
-            Route("/page/rewards/{reward_id:int}/redeem", redeem_reward, methods=["POST"]),
+            # ``id``: a bounded number (tessera.api.paths), never Starlette's unbounded ``int``.
+            Route("/page/rewards/{reward_id:id}/redeem", redeem_reward, methods=["POST"]),
             Route("/static/{name}", static_file, methods=["GET"]),
             Route("/{token}", open_session, methods=["GET"]),
         ],
-        exception_handlers={HTTPException: not_found, Exception: server_error},
+        errors=PAGE_ERRORS,
+        max_body=lambda scope: MAX_FORM_BYTES,
+        middleware=PageHeaders,
     )
-    app.add_middleware(PageHeaders)
-    return app
-
-
-# Mounted by the app at /webview; an inner application so that unknown paths and failures get
-# the translated error page and the no-store headers too.
-routes: list[BaseRoute] = [Mount("", app=webview_app())]

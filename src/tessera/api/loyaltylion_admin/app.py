@@ -1,5 +1,5 @@
-"""The Admin API v2 as a sub-application, so unknown ``/v2`` paths and wrong methods answer in
-the v2 envelope."""
+"""The Admin API v2 as a sub-application: every ``/v2`` error, from an unknown path to a bug,
+answers in the v2 envelope (``{"error": {"message", "details"}}``)."""
 
 from __future__ import annotations
 
@@ -7,27 +7,34 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tessera.api.dialect_app import DialectApp
-from tessera.kit.errors import INTERNAL_ERROR
+from tessera.api.dialect_app import DialectApp, DialectErrors, Failure
+from tessera.kit.errors import DomainError
 
-from .errors import error_body
+from .errors import error_body, render
 from .routes import routes
 
 
-async def admin_http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def admin_render(request: Request, exc: Exception, headers: dict[str, str]) -> Response:
+    assert isinstance(exc, DomainError)
+    return render(exc, headers)
+
+
+def admin_http_error(request: Request, exc: HTTPException) -> Response:
     message = "Not found" if exc.status_code == 404 else (exc.detail or "Request failed")
-    return Response(error_body(message), exc.status_code, media_type="application/json")
+    return Response(
+        error_body(message), exc.status_code, headers=exc.headers, media_type="application/json"
+    )
 
 
-async def admin_server_error(request: Request, exc: Exception) -> Response:
-    # Starlette re-raises the exception after this answer, for the access log to record it.
-    return Response(error_body(INTERNAL_ERROR), 500, media_type="application/json")
+def admin_failure(request: Request, failure: Failure) -> Response:
+    body = error_body(failure.message, request_id=failure.request_id)
+    return Response(body, failure.status, media_type="application/json")
+
+
+ADMIN_ERRORS = DialectErrors(
+    known=(DomainError,), render=admin_render, http_error=admin_http_error, failure=admin_failure
+)
 
 
 def admin_app() -> DialectApp:
-    return DialectApp(
-        routes,
-        http_error=admin_http_error,
-        server_error=admin_server_error,
-    )
+    return DialectApp(routes, errors=ADMIN_ERRORS)

@@ -24,10 +24,14 @@ STATUS: dict[type[errors.DomainError], int] = {
 }
 
 
-def error_body(message: str, details: dict[str, str] | None = None) -> bytes:
+def error_body(
+    message: str, details: dict[str, str] | None = None, *, request_id: str | None = None
+) -> bytes:
     error: dict[str, object] = {"message": message}
     if details:
         error["details"] = details
+    if request_id is not None:
+        error["request_id"] = request_id
     return msgspec.json.encode({"error": error})
 
 

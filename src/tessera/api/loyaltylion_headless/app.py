@@ -1,5 +1,5 @@
-"""The Headless API as a sub-application, so unknown paths and wrong methods under
-``/headless/2025-06`` answer in the Headless envelope."""
+"""The Headless API as a sub-application: every error under ``/headless/2025-06``, from an
+unknown path to a bug, answers in the Headless envelope."""
 
 from __future__ import annotations
 
@@ -8,14 +8,19 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tessera.api.dialect_app import DialectApp
-from tessera.kit.errors import INTERNAL_ERROR
+from tessera.api.dialect_app import DialectApp, DialectErrors, Failure
+from tessera.kit.errors import DomainError
 
+from .errors import render
 from .routes import routes
 
 
-async def headless_http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def headless_render(request: Request, exc: Exception, headers: dict[str, str]) -> Response:
+    assert isinstance(exc, DomainError)
+    return render(exc, headers)
+
+
+def headless_http_error(request: Request, exc: HTTPException) -> Response:
     error: dict[str, str] = {"message": exc.detail or "Request failed"}
     if exc.status_code == 404:
         error = {"code": "not_found", "message": "Not found"}
@@ -27,14 +32,18 @@ async def headless_http_error(request: Request, exc: Exception) -> Response:
     )
 
 
-async def headless_server_error(request: Request, exc: Exception) -> Response:
-    body = {"error": {"message": INTERNAL_ERROR}}
-    return Response(msgspec.json.encode(body), 500, media_type="application/json")
+def headless_failure(request: Request, failure: Failure) -> Response:
+    body = {"error": {"message": failure.message, "request_id": failure.request_id}}
+    return Response(msgspec.json.encode(body), failure.status, media_type="application/json")
+
+
+HEADLESS_ERRORS = DialectErrors(
+    known=(DomainError,),
+    render=headless_render,
+    http_error=headless_http_error,
+    failure=headless_failure,
+)
 
 
 def headless_app() -> DialectApp:
-    return DialectApp(
-        routes,
-        http_error=headless_http_error,
-        server_error=headless_server_error,
-    )
+    return DialectApp(routes, errors=HEADLESS_ERRORS)

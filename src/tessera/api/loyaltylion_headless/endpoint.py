@@ -2,7 +2,8 @@
 
 Authenticate (API keys only: the legacy site token & secret is not accepted here), apply the
 caller's rate limit, check the scope, find the site, read the channel, language, currency and
-country, run the endpoint, and render any domain error as the contract says.
+country, and run the endpoint. Errors are the Headless sub-application's to render (see
+``tessera.api.dialect_app``), with the rate-limit headers gathered in ``answer_headers``.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from starlette.responses import Response
 
 from tessera.api.body import read_json_body
 from tessera.api.contract import decode_against_contract
+from tessera.api.dialect_app import answer_headers
 from tessera.api.paths import path_number
 from tessera.auth.principal import Principal, parse_authorization
-from tessera.kit.errors import DomainError, Invalid
+from tessera.kit.errors import Invalid
 from tessera.programs.sites import Site
 from tessera.state import Tessera
 
 from .configuration import View
-from .errors import render
 
 # The scopes (the contract leaves them undocumented).
 READ = "read_customers"
@@ -67,7 +68,10 @@ def check_path(request: Request) -> None:
 def read_view(request: Request, site: Site, *, channel_required: bool) -> View:
     details: dict[str, str] = {}
     query = request.query_params
-    channel = query.get("channel") or request.headers.get("x-loyaltylion-channel")
+    # An explicit ?channel= wins, even empty (which is no channel: a 400 naming it).
+    channel = query.get("channel")
+    if channel is None:
+        channel = request.headers.get("x-loyaltylion-channel")
     if channel is None:
         if channel_required:
             details["channel"] = (
@@ -111,21 +115,16 @@ def headless_endpoint(
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             tessera: Tessera = request.state.tessera
-            headers: dict[str, str] = {}
-            try:
-                credentials = parse_authorization(request.headers.get("authorization"))
-                principal = await tessera.authenticate(credentials, allow_site_secret=False)
-                limit = principal.rate_limit or tessera.settings.rate_limit_default
-                await tessera.limiter.enforce(
-                    limit, "headless", principal.limiter_id, headers=headers
-                )
-                principal.require_scope(scope)
-                site = await tessera.site_for(principal, path_number(request, "site_id"))
-                view = read_view(request, site, channel_required=channel_required)
-                check_path(request)
-                response = await handler(Call(request, tessera, principal, site, view))
-            except DomainError as exc:
-                return render(exc, headers)
+            headers = answer_headers(request)
+            credentials = parse_authorization(request.headers.get("authorization"))
+            principal = await tessera.authenticate(credentials, allow_site_secret=False)
+            limit = principal.rate_limit or tessera.settings.rate_limit_default
+            await tessera.limiter.enforce(limit, "headless", principal.limiter_id, headers=headers)
+            principal.require_scope(scope)
+            site = await tessera.site_for(principal, path_number(request, "site_id"))
+            view = read_view(request, site, channel_required=channel_required)
+            check_path(request)
+            response = await handler(Call(request, tessera, principal, site, view))
             response.headers.update(headers)
             return response
 

@@ -1,6 +1,8 @@
 """What every Stripe endpoint does around its own few lines: authenticate the key, apply the
 account's rate limit, check the key's permission, decode and check the parameters, honour the
-Idempotency-Key, run the endpoint in one transaction, and render errors in Stripe's envelope."""
+Idempotency-Key, and run the endpoint in one transaction. Errors are the ``/v1``
+sub-application's to render (see ``tessera.api.dialect_app``), with the headers gathered in
+``answer_headers``; only the answers stored for an Idempotency-Key are rendered here."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.api.body import media_type, read_body
+from tessera.api.dialect_app import answer_headers
 from tessera.auth.stripe_keys import StripeKey, mask_presented_key
 from tessera.kit.errors import (
     DomainError,
@@ -230,53 +233,50 @@ def stripe_endpoint(
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             tessera: Tessera = request.state.tessera
-            headers: dict[str, str] = {}
+            headers = answer_headers(request)
+            key = await authenticate(tessera, request, publishable=publishable)
+            await rate_limit(tessera, key, headers)
+            if permission is not None:
+                require_permission(key, permission)
+            check_path_ids(request.path_params)
+            raw = await read_params(request, tessera)
+            params = validate(schema() if callable(schema) else schema, raw)
+            if supported is not None:
+                check_supported(params, supported)
+            expand = expansions(params, expandable)
+            for field in sorted(expand):
+                require_permission(key, expandable[field])
+
+            def run(conn: AsyncConnection) -> Awaitable[Any]:
+                return handler(Call(request, tessera, key, params, conn, expand))
+
+            if request.method == "GET":
+                async with tessera.engine.connect() as conn:
+                    body = msgspec.json.encode(await run(conn))
+                return Response(body, 200, headers=headers, media_type="application/json")
+            claim = None
+            idempotency_key = request.headers.get("idempotency-key")
+            if request.method == "POST" and idempotency_key is not None:
+                # Echoed only once accepted: a refused key is not sent back.
+                if idempotency.acceptable(idempotency_key):
+                    headers["Idempotency-Key"] = idempotency_key
+                claim = partial(
+                    idempotency.begin,
+                    program_id=key.program_id,
+                    livemode=key.livemode,
+                    key=idempotency_key,
+                    fingerprint=fingerprint(request.method, request.url.path, raw),
+                    server_key=idempotency.server_key(tessera.settings),
+                )
             try:
-                key = await authenticate(tessera, request, publishable=publishable)
-                await rate_limit(tessera, key, headers)
-                if permission is not None:
-                    require_permission(key, permission)
-                check_path_ids(request.path_params)
-                raw = await read_params(request, tessera)
-                params = validate(schema() if callable(schema) else schema, raw)
-                if supported is not None:
-                    check_supported(params, supported)
-                expand = expansions(params, expandable)
-                for field in sorted(expand):
-                    require_permission(key, expandable[field])
-
-                def run(conn: AsyncConnection) -> Awaitable[Any]:
-                    return handler(Call(request, tessera, key, params, conn, expand))
-
-                if request.method == "GET":
-                    async with tessera.engine.connect() as conn:
-                        body = msgspec.json.encode(await run(conn))
-                    return Response(body, 200, headers=headers, media_type="application/json")
-                claim = None
-                idempotency_key = request.headers.get("idempotency-key")
-                if request.method == "POST" and idempotency_key is not None:
-                    # Echoed only once accepted: a refused key is not sent back.
-                    if idempotency.acceptable(idempotency_key):
-                        headers["Idempotency-Key"] = idempotency_key
-                    claim = partial(
-                        idempotency.begin,
-                        program_id=key.program_id,
-                        livemode=key.livemode,
-                        key=idempotency_key,
-                        fingerprint=fingerprint(request.method, request.url.path, raw),
-                        server_key=idempotency.server_key(tessera.settings),
-                    )
-                try:
-                    result = await tessera.writes.run(
-                        partial(answer, run=run, headers=headers, claim=claim)
-                    )
-                except ErrorToStore as error:
-                    assert claim is not None
-                    result = await tessera.writes.run(
-                        partial(store_error, claim=claim, error=error.answer)
-                    )
-            except (DomainError, ParamError, StripeApiError) as exc:
-                return render(exc, headers)
+                result = await tessera.writes.run(
+                    partial(answer, run=run, headers=headers, claim=claim)
+                )
+            except ErrorToStore as error:
+                assert claim is not None
+                result = await tessera.writes.run(
+                    partial(store_error, claim=claim, error=error.answer)
+                )
             if result.replayed:
                 headers["Idempotent-Replayed"] = "true"
             return Response(

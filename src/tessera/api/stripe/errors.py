@@ -51,8 +51,11 @@ def error_body(
     type: str = "invalid_request_error",
     code: str | None = None,
     param: str | None = None,
+    request_id: str | None = None,
 ) -> bytes:
     error: dict[str, str] = {"type": type, "message": message}
+    if request_id is not None:
+        error["request_id"] = request_id
     if code is not None:
         error["code"] = code
         error["doc_url"] = DOCS + code.replace("_", "-")

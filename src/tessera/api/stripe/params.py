@@ -39,8 +39,10 @@ class ParamError(Exception):
 
 
 # ASCII digits only: str.isdigit() also accepts "²" or "٣", which int() then refuses or misreads.
-_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
-_INDEX = re.compile(r"[0-9]+", re.ASCII)
+# At most 18 digits: any integer the contract allows fits, and int() of far more (4,301) raises.
+_INTEGER = re.compile(r"-?[0-9]{1,18}", re.ASCII)
+# An array index (``expand[0]``): a body of at most 1 MB cannot hold more items than this.
+_INDEX = re.compile(r"[0-9]{1,7}", re.ASCII)
 
 
 def _check_parameter_count(raw: str) -> None:
@@ -104,7 +106,7 @@ def _as_lists(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     if value and all(_INDEX.fullmatch(str(k)) for k in value):
-        return [_as_lists(value[k]) for k in sorted(value, key=_index_order)]
+        return [_as_lists(value[k]) for k in sorted(value, key=int)]
     return {k: _as_lists(item) for k, item in value.items()}
 
 
@@ -208,16 +210,10 @@ def _object(schema: dict[str, Any], value: Any, path: str) -> dict[str, Any]:
     return out
 
 
-def _index_order(index: str) -> tuple[int, str]:
-    """Numeric order of an index of any length, without int() (which refuses 4,301 digits)."""
-    digits = index.lstrip("0")
-    return len(digits), digits
-
-
 def _array(schema: dict[str, Any], value: Any, path: str) -> list[Any]:
     if isinstance(value, dict) and all(_INDEX.fullmatch(str(k)) for k in value):
         # ``a[1]=y&a[0]=x``: the indexes only order the items.
-        value = [value[k] for k in sorted(value, key=_index_order)]
+        value = [value[k] for k in sorted(value, key=int)]
     if not isinstance(value, list):
         raise ParamError(
             "parameter_invalid_array",
