@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import stripe
-from tests.stripe.conftest import StripeWorld, body, error_body
+from tests.stripe.conftest import StripeWorld, body, error_body, http
 from tests.stripe.schema import assert_customer_or_deleted, assert_stripe_schema
 
 
@@ -155,3 +155,23 @@ async def test_a_nul_character_is_an_invalid_string_on_every_database(
         world.client.v1.customers.create(params={field: "a\x00b"})  # type: ignore[misc]
     assert caught.value.code == "parameter_invalid_string"
     assert caught.value.param == field
+
+
+async def test_metadata_keys_made_of_digits_are_kept_as_keys(world: StripeWorld) -> None:
+    # stripe-python sends metadata={"0": ..., "2": ...} as metadata[0]=...&metadata[2]=...
+    metadata = {"0": "zero", "2": "two", "10": "ten"}
+    customer = world.client.v1.customers.create(params={"metadata": metadata})
+    assert body(world.client.v1.customers.retrieve(customer.id))["metadata"] == metadata
+
+
+async def test_expand_is_read_as_a_list_both_ways(world: StripeWorld) -> None:
+    customer = world.client.v1.customers.create(params={})
+    for query in ("expand[]=customer", "expand[0]=customer"):
+        response = http(
+            "POST",
+            f"{world.url}/v1/customer_sessions?{query}",
+            headers={"Authorization": f"Bearer {world.keys.secret_key}"},
+            data={"customer": customer.id, "components[buy_button][enabled]": "true"},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["customer"]["id"] == customer.id

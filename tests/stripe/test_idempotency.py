@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import stat
 import subprocess
 import sys
@@ -349,3 +350,19 @@ async def test_machines_sharing_the_secret_key_setting_replay_each_others_answer
     elsewhere = sdk(world.keys.secret_key, world.another_server(other).url)
     unrelated = elsewhere.v1.customer_sessions.create(params=params, options=options)
     assert unrelated.client_secret != session.client_secret
+
+
+def test_a_request_with_lists_keeps_the_fingerprint_older_workers_stored() -> None:
+    # Before the decoder read every bracket as a hash key, it decoded lists as lists: the
+    # fingerprint an older worker stored for this body must still match in a rolling upgrade.
+    body = "customer=cus_1&components[buy_button][enabled]=true&expand[]=customer"
+    older_shape = {
+        "customer": "cus_1",
+        "components": {"buy_button": {"enabled": "true"}},
+        "expand": ["customer"],
+    }
+    canonical = json.dumps(
+        ["POST", "/v1/customer_sessions", older_shape], sort_keys=True, separators=(",", ":")
+    )
+    stored = hashlib.sha256(canonical.encode()).hexdigest()
+    assert fingerprint("POST", "/v1/customer_sessions", decode_form(body)) == stored

@@ -94,3 +94,24 @@ async def test_a_card_attached_elsewhere_cannot_be_attached_again(world: StripeW
     with pytest.raises(stripe.InvalidRequestError) as caught:
         world.client.v1.payment_methods.attach(method.id, params={"customer": second.id})
     assert caught.value.code == "payment_method_unexpected_state"
+
+
+async def test_listing_by_another_programs_customer_is_a_400_naming_customer(
+    world: StripeWorld,
+) -> None:
+    theirs = await world.more_keys(program_id=await world.other_program())
+    customer = world.client_for(theirs.secret_key).v1.customers.create(params={})
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        world.client.v1.payment_methods.list(params={"customer": customer.id})
+    assert caught.value.http_status == 400
+    assert caught.value.code == "resource_missing"
+    assert caught.value.param == "customer"
+
+
+async def test_listing_by_a_customer_in_the_url_that_names_nothing_is_a_404_on_id(
+    world: StripeWorld,
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        world.client.v1.customers.payment_methods.list("cus_nothing")
+    assert caught.value.http_status == 404
+    assert caught.value.param == "id"

@@ -33,6 +33,7 @@ from . import idempotency
 from .errors import MISSING_KEY, StripeApiError, render
 from .params import (
     ParamError,
+    check_path_ids,
     check_supported,
     decode_form,
     expansions,
@@ -237,6 +238,7 @@ def stripe_endpoint(
             await rate_limit(tessera, key, headers)
             if permission is not None:
                 require_permission(key, permission)
+            check_path_ids(request.path_params)
             raw = await read_params(request, tessera)
             params = validate(schema() if callable(schema) else schema, raw)
             if supported is not None:

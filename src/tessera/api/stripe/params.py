@@ -11,18 +11,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus, unquote_to_bytes
+from urllib.parse import quote, unquote_plus, unquote_to_bytes
 
 import qs_codec
 from qs_codec import DecodeOptions
 
 # Stripe's limits are generous; these only stop a hostile body from building huge structures.
 MAX_PARAMETERS = 1000
+# Brackets are read as hash keys only (``metadata[0]`` is the key "0"): whether ``a[0]=x`` is a
+# list or a hash is the parameter's declared type's to say, in ``validate``.
 DECODE_OPTIONS = DecodeOptions(
-    depth=8, list_limit=100, parameter_limit=MAX_PARAMETERS, strict_depth=False
+    depth=8, parse_lists=False, parameter_limit=MAX_PARAMETERS, strict_depth=False
 )
 
 
@@ -57,6 +59,27 @@ def _check_parameter_count(raw: str) -> None:
         )
 
 
+def _number_appends(raw: str) -> str:
+    """``expand[]=a&expand[]=b`` as ``expand[0]=a&expand[1]=b``: each ``[]`` is the next index
+    under its prefix, so the decoder (which reads every bracket as a hash key) keeps them
+    apart."""
+    counters: dict[str, int] = {}
+    pairs = []
+    for pair in raw.split("&"):
+        name, sep, value = pair.partition("=")
+        key = unquote_plus(name)
+        if "[]" not in key:
+            pairs.append(pair)
+            continue
+        while "[]" in key:
+            prefix, _, rest = key.partition("[]")
+            index = counters.get(prefix, 0)
+            counters[prefix] = index + 1
+            key = f"{prefix}[{index}]{rest}"
+        pairs.append(quote(key, safe="[]") + sep + value)
+    return "&".join(pairs)
+
+
 def decode_form(raw: str) -> dict[str, Any]:
     if not raw:
         return {}
@@ -70,12 +93,26 @@ def decode_form(raw: str) -> dict[str, Any]:
             "Invalid request: the parameters are not valid UTF-8 once percent-decoded.",
             None,
         ) from None
-    decoded = qs_codec.decode(raw, DECODE_OPTIONS)
+    decoded = qs_codec.decode(_number_appends(raw), DECODE_OPTIONS)
     return decoded if isinstance(decoded, dict) else {}
 
 
+def _as_lists(value: Any) -> Any:
+    """Hashes whose keys are all indexes as lists, in order: the shape the decoder gave before
+    it read every bracket as a hash key, so an answer stored by an older worker (in a rolling
+    upgrade) still replays to a retry."""
+    if isinstance(value, list):
+        return [_as_lists(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if value and all(_INDEX.fullmatch(str(k)) for k in value):
+        return [_as_lists(value[k]) for k in sorted(value, key=int)]
+    return {k: _as_lists(item) for k, item in value.items()}
+
+
 def fingerprint(method: str, path: str, params: dict[str, Any]) -> str:
-    canonical = json.dumps([method, path, params], sort_keys=True, separators=(",", ":"))
+    shape = [method, path, _as_lists(params)]
+    canonical = json.dumps(shape, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -146,6 +183,13 @@ def _object(schema: dict[str, Any], value: Any, path: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, item in value.items():
         key = str(key)
+        if "\x00" in key:
+            # A hash's own keys are stored too (metadata): the same refusal as for values.
+            raise ParamError(
+                "parameter_invalid_string",
+                f"Invalid {path or 'parameter'}: its keys must not contain NUL characters",
+                path or None,
+            )
         if key in properties:
             out[key] = validate(properties[key], item, _path(path, key))
         elif isinstance(extra, dict):
@@ -168,7 +212,8 @@ def _object(schema: dict[str, Any], value: Any, path: str) -> dict[str, Any]:
 
 def _array(schema: dict[str, Any], value: Any, path: str) -> list[Any]:
     if isinstance(value, dict) and all(_INDEX.fullmatch(str(k)) for k in value):
-        value = [value[k] for k in sorted(value, key=lambda k: int(k))]
+        # ``a[1]=y&a[0]=x``: the indexes only order the items.
+        value = [value[k] for k in sorted(value, key=int)]
     if not isinstance(value, list):
         raise ParamError(
             "parameter_invalid_array",
@@ -213,6 +258,15 @@ def _string(schema: dict[str, Any], value: Any, path: str) -> str:
             "parameter_invalid_string", f"Invalid {path}: must not contain NUL characters", path
         )
     return value
+
+
+def check_path_ids(path_params: Mapping[str, Any]) -> None:
+    """An id in the URL with a NUL is refused as ``id``, like a value in the form: no object
+    has one, and PostgreSQL could not even look it up."""
+    if any("\x00" in str(value) for value in path_params.values()):
+        raise ParamError(
+            "parameter_invalid_string", "Invalid id: must not contain NUL characters", "id"
+        )
 
 
 def check_supported(params: dict[str, Any], supported: set[str]) -> None:

@@ -204,10 +204,11 @@ async def detach_payment_method(call: Call) -> Any:
     return payment_method_out(method)
 
 
-async def _list_methods(call: Call, customer_id: str, url: str) -> ListOut:
-    customer = await customers.get_live_customer(
-        call.conn, call.program_id, call.livemode, customer_id
-    )
+async def _list_methods(call: Call, customer_id: str, url: str, *, in_url: bool) -> ListOut:
+    # The customer in the URL is the resource (a 404 on id); in the query, a parameter (a 400
+    # naming customer).
+    find = customers.get_live_customer if in_url else customers.get_live_customer_field
+    customer = await find(call.conn, call.program_id, call.livemode, customer_id)
     redisplay = call.params.get("allow_redisplay")
     page = await methods.list_customer_payment_methods(
         call.conn,
@@ -227,7 +228,8 @@ async def _list_methods(call: Call, customer_id: str, url: str) -> ListOut:
 @stripe_endpoint(schemas.CUSTOMER_PAYMENT_METHOD_LIST, permission="payment_methods:read")
 async def list_customer_payment_methods(call: Call) -> Any:
     customer_id = call.path_param("customer")
-    return await _list_methods(call, customer_id, f"/v1/customers/{customer_id}/payment_methods")
+    url = f"/v1/customers/{customer_id}/payment_methods"
+    return await _list_methods(call, customer_id, url, in_url=True)
 
 
 @stripe_endpoint(schemas.PAYMENT_METHOD_LIST, permission="payment_methods:read")
@@ -238,7 +240,7 @@ async def list_payment_methods(call: Call) -> Any:
             "Missing required param: customer. Tessera lists a customer's payment methods.",
             "customer",
         )
-    return await _list_methods(call, call.params["customer"], "/v1/payment_methods")
+    return await _list_methods(call, call.params["customer"], "/v1/payment_methods", in_url=False)
 
 
 # Client side: publishable key plus the single-use client secret, then the ephemeral key.
