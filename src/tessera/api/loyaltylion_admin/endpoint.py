@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera.auth.authenticate import authenticate, client_address
 from tessera.auth.principal import Principal, parse_authorization
 from tessera.kit.errors import DomainError
 from tessera.state import Tessera
@@ -40,8 +41,9 @@ def admin_endpoint(
                 credentials = parse_authorization(request.headers.get("authorization"))
                 if credentials.scheme == "basic":
                     headers.update(DEPRECATION_HEADERS)
-                principal = await tessera.authenticate(
-                    credentials, allow_site_secret=allow_site_secret
+                address = client_address(request.scope)
+                principal = await authenticate(
+                    tessera, credentials, address, headers, allow_site_secret=allow_site_secret
                 )
                 settings = tessera.settings
                 default = (

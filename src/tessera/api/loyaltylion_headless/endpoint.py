@@ -18,6 +18,7 @@ from starlette.responses import Response
 from tessera.api.body import read_json_body
 from tessera.api.contract import decode_against_contract
 from tessera.api.paths import path_number
+from tessera.auth.authenticate import authenticate, client_address, site_for
 from tessera.auth.principal import Principal, parse_authorization
 from tessera.kit.errors import DomainError, Invalid
 from tessera.programs.sites import Site
@@ -114,13 +115,16 @@ def headless_endpoint(
             headers: dict[str, str] = {}
             try:
                 credentials = parse_authorization(request.headers.get("authorization"))
-                principal = await tessera.authenticate(credentials, allow_site_secret=False)
+                address = client_address(request.scope)
+                principal = await authenticate(
+                    tessera, credentials, address, headers, allow_site_secret=False
+                )
                 limit = principal.rate_limit or tessera.settings.rate_limit_default
                 await tessera.limiter.enforce(
                     limit, "headless", principal.limiter_id, headers=headers
                 )
                 principal.require_scope(scope)
-                site = await tessera.site_for(principal, path_number(request, "site_id"))
+                site = await site_for(tessera, principal, path_number(request, "site_id"))
                 view = read_view(request, site, channel_required=channel_required)
                 check_path(request)
                 response = await handler(Call(request, tessera, principal, site, view))

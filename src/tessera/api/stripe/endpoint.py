@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.api.body import media_type, read_body
+from tessera.auth.authenticate import client_address, stripe_key
 from tessera.auth.stripe_keys import StripeKey, mask_presented_key
 from tessera.kit.errors import (
     DomainError,
@@ -97,9 +98,11 @@ def presented_key(header: str | None) -> str:
     )
 
 
-async def authenticate(tessera: Tessera, request: Request, *, publishable: bool) -> StripeKey:
+async def authenticate(
+    tessera: Tessera, request: Request, headers: dict[str, str], *, publishable: bool
+) -> StripeKey:
     secret = presented_key(request.headers.get("authorization"))
-    key = await tessera.stripe_key(secret)
+    key = await stripe_key(tessera, secret, client_address(request.scope), headers)
     if key is None:
         raise Unauthenticated(f"Invalid API Key provided: {mask_presented_key(secret)}")
     if publishable and key.kind != "publishable":
@@ -220,7 +223,7 @@ def stripe_endpoint(
             tessera: Tessera = request.state.tessera
             headers: dict[str, str] = {}
             try:
-                key = await authenticate(tessera, request, publishable=publishable)
+                key = await authenticate(tessera, request, headers, publishable=publishable)
                 await rate_limit(tessera, key, headers)
                 if permission is not None:
                     require_permission(key, permission)
