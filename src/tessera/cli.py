@@ -15,6 +15,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.auth.keys import create_key, list_keys, revoke_key, validate_rate_limit
+from tessera.auth.revocations import CHECK_SECONDS
 from tessera.auth.scopes import SCOPES, parse_scopes
 from tessera.config import Settings
 from tessera.kit.errors import DomainError
@@ -350,15 +351,21 @@ def keys_revoke(
     key_id: Annotated[int, typer.Argument(help="The key's id (see `keys list`).")],
     stripe: Annotated[bool, typer.Option("--stripe", help="Revoke a Stripe key.")] = False,
 ) -> None:
-    """Revoke an API key at once (other workers stop accepting it within seconds)."""
+    """Revoke an API key: every worker, on every machine, refuses it within 0.1 s."""
     if stripe:
         from tessera.auth.stripe_keys import revoke_stripe_key
 
         info = in_transaction(lambda conn: revoke_stripe_key(conn, key_id))
-        console.print(f"[green]✓[/] Stripe key {info.key.id} ({info.key.masked}) is revoked")
+        console.print(
+            f"[green]✓[/] Stripe key {info.key.id} ({info.key.masked}) is revoked: "
+            f"every worker refuses it within {CHECK_SECONDS:g} s"
+        )
         return
     key = in_transaction(lambda conn: revoke_key(conn, key_id))
-    console.print(f"[green]✓[/] API key {key.id} ({key.display_prefix}…) is revoked")
+    console.print(
+        f"[green]✓[/] API key {key.id} ({key.display_prefix}…) is revoked: "
+        f"every worker refuses it within {CHECK_SECONDS:g} s"
+    )
 
 
 @sites_app.command("create")

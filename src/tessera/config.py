@@ -102,9 +102,11 @@ class Settings:
     webview_visit_ttl: int = 3600
     rate_limit_webview_sessions: str = "100/second"
     rate_limit_default: str = "20/second"
+    # Failed authentications per client address (unknown keys, wrong site secrets).
+    rate_limit_auth_failures: str = "20/second"
     max_body_bytes: int = 64 * 1024
-    # How long a cached API key or site stays trusted before it is read again. Revocation is
-    # immediate in the worker that revokes; other workers see it within this many seconds.
+    # How long a cached API key or site stays trusted before it is read again. A revocation
+    # reaches every worker within 0.1 s regardless (tessera.auth.revocations).
     auth_cache_ttl: float = 5.0
     log_level: str = "info"
     # Operations (docs/operations.md): who may read /metrics, connection limits of `tessera serve`,
@@ -140,6 +142,9 @@ class Settings:
             ),
             rate_limit_default=_rate_limit(
                 env, "TESSERA_RATE_LIMIT_DEFAULT", defaults.rate_limit_default
+            ),
+            rate_limit_auth_failures=_rate_limit(
+                env, "TESSERA_RATE_LIMIT_AUTH_FAILURES", defaults.rate_limit_auth_failures
             ),
             log_level=_log_level(env.get("TESSERA_LOG_LEVEL") or defaults.log_level),
             metrics_token=env.get("TESSERA_METRICS_TOKEN") or None,

@@ -241,6 +241,16 @@ class RedisWindows:
         await self.client.aclose()
 
 
+def _state(item: RateLimitItem, window: Window, allowed: bool) -> RateLimitState:
+    return RateLimitState(
+        limit=item.amount,
+        remaining=max(0, item.amount - window.count),
+        reset_after=max(1, math.ceil(window.reset_after)),
+        allowed=allowed,
+        description=describe(item),
+    )
+
+
 class RateLimiter:
     def __init__(self, redis_url: str | None, *, refuse_without_redis: bool = False) -> None:
         self.local = MemoryWindows()
@@ -255,13 +265,15 @@ class RateLimiter:
         key = item.key_for(*identifiers)
         seconds = float(item.get_expiry())
         window = await self._acquire(key, item.amount, seconds)
-        return RateLimitState(
-            limit=item.amount,
-            remaining=max(0, item.amount - window.count),
-            reset_after=max(1, math.ceil(window.reset_after)),
-            allowed=window.allowed,
-            description=describe(item),
-        )
+        return _state(item, window, window.allowed)
+
+    async def peek(self, limit: str, *identifiers: str) -> RateLimitState:
+        """The caller's state under ``limit`` without counting a request (a window of limit 0
+        accepts nothing, so stepping it only reads): ``allowed`` says whether one more would
+        be accepted."""
+        item = parse_limit(limit)
+        window = await self._acquire(item.key_for(*identifiers), 0, float(item.get_expiry()))
+        return _state(item, window, window.count < item.amount)
 
     async def enforce(self, limit: str, *identifiers: str, headers: dict[str, str]) -> None:
         """Count one request, add the RateLimit headers (sent on refusals too) to ``headers``,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from limits import parse as parse_limit
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tessera.auth.revocations import record_revocation
 from tessera.auth.scopes import parse_scopes
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Invalid, NotFound
@@ -119,12 +120,30 @@ async def revoke_key(conn: AsyncConnection, key_id: int) -> ApiKey:
         .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    if result.rowcount:
+        await record_revocation(conn)
     row = (await conn.execute(_query().where(api_keys.c.id == key_id))).one_or_none()
     if row is None:
         raise NotFound("api_key", f"No API key with id {key_id}")
     if result.rowcount == 0 and row.revoked_at is None:  # pragma: no cover - defensive
         raise Invalid(f"API key {key_id} could not be revoked")
     return _key(row)
+
+
+async def revoke_keys_named(conn: AsyncConnection, program_id: int, name: str) -> int:
+    """Revoke every active key of the program with this name (the demo rotates its key)."""
+    result = await conn.execute(
+        api_keys.update()
+        .where(
+            api_keys.c.program_id == program_id,
+            api_keys.c.name == name,
+            api_keys.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    if result.rowcount:
+        await record_revocation(conn)
+    return int(result.rowcount)
 
 
 async def find_active_key(conn: AsyncConnection, secret: str) -> ApiKey | None:

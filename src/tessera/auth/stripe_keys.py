@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.auth.keys import validate_rate_limit
+from tessera.auth.revocations import record_revocation
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Invalid, NotFound
 from tessera.kit.secrets import hash_secret, mask, new_secret
@@ -187,6 +188,8 @@ async def revoke_stripe_keys(conn: AsyncConnection, program_id: int, name: str) 
         )
         .values(revoked_at=utcnow())
     )
+    if result.rowcount:
+        await record_revocation(conn)
     return int(result.rowcount)
 
 
@@ -236,11 +239,13 @@ async def list_stripe_keys(
 
 
 async def revoke_stripe_key(conn: AsyncConnection, key_id: int) -> StripeKeyInfo:
-    await conn.execute(
+    result = await conn.execute(
         stripe_keys.update()
         .where(stripe_keys.c.id == key_id, stripe_keys.c.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    if result.rowcount:
+        await record_revocation(conn)
     row = (
         await conn.execute(sa.select(stripe_keys).where(stripe_keys.c.id == key_id))
     ).one_or_none()

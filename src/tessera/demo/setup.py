@@ -8,14 +8,12 @@ from importlib.resources import files
 import yaml
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tessera.auth.keys import create_key
+from tessera.auth.keys import create_key, revoke_keys_named
 from tessera.auth.scopes import SCOPES
 from tessera.auth.stripe_keys import create_stripe_keys, revoke_stripe_keys
 from tessera.demo.members import seed_demo_members
-from tessera.kit.clock import utcnow
 from tessera.programs.configuration import apply_document, current_document, parse_document
 from tessera.programs.sites import create_program, create_site, find_program_by_name, list_sites
-from tessera.store.tables import api_keys
 
 DEMO_PROGRAM = "Tessera Rewards"
 DEMO_KEY_NAME = "demo"
@@ -65,15 +63,7 @@ async def set_up_demo(conn: AsyncConnection, *, rate_limit: str | None = None) -
         await apply_document(conn, program.id, document)
     site = (await list_sites(conn, program.id))[-1]
     await seed_demo_members(conn, site)
-    await conn.execute(
-        api_keys.update()
-        .where(
-            api_keys.c.program_id == program.id,
-            api_keys.c.name == DEMO_KEY_NAME,
-            api_keys.c.revoked_at.is_(None),
-        )
-        .values(revoked_at=utcnow())
-    )
+    await revoke_keys_named(conn, program.id, DEMO_KEY_NAME)
     key = await create_key(
         conn, program.id, list(SCOPES), name=DEMO_KEY_NAME, rate_limit=rate_limit
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -11,24 +10,36 @@ V = TypeVar("V")
 
 
 class TtlCache(Generic[K, V]):
-    """Values by key, each re-read after ``ttl`` seconds. Misses (None) are cached too, so a
-    flood of unknown keys does not become a flood of queries; when full it is simply cleared."""
+    """Values by key, each trusted for ``ttl`` seconds and at most ``max_entries`` of them: when
+    full, the oldest entry makes room, so a burst of new keys never empties the whole cache."""
 
     def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
         self._ttl = ttl
         self._max = max_entries
-        self._entries: dict[K, tuple[float, V | None]] = {}
+        self._entries: dict[K, tuple[float, V]] = {}
 
-    async def get(self, key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
-        now = time.monotonic()
+    def get(self, key: K) -> V | None:
+        """The value if it is fresh; None when absent or expired."""
         hit = self._entries.get(key)
-        if hit is not None and now - hit[0] < self._ttl:
+        if hit is None:
+            return None
+        if time.monotonic() - hit[0] < self._ttl:
             return hit[1]
-        value = await load()
+        del self._entries[key]
+        return None
+
+    def put(self, key: K, value: V) -> None:
+        self._entries.pop(key, None)
         if len(self._entries) >= self._max:
-            self._entries.clear()
-        self._entries[key] = (now, value)
-        return value
+            # Dicts keep insertion order: the first entry is the oldest.
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = (time.monotonic(), value)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: K) -> bool:
+        return self.get(key) is not None
 
     def clear(self) -> None:
         self._entries.clear()

@@ -331,3 +331,15 @@ referee_incentives = sa.Table(
 # Each visit gets a random secret; the redeem forms carry HMAC(csrf_secret, visit secret), so a
 # copy of this table alone cannot forge a form (the visit secret is only stored hashed).
 webview_sessions.append_column(sa.Column("csrf_secret", sa.String(64), nullable=True))
+
+
+# --- Credential revocations (migration 0007_revocations) ---------------------------------------
+
+# One row (id 1): a number each revocation of an API key or Stripe key raises, in the revoking
+# transaction. Workers cache credentials; they read this number to know when to drop them.
+revocations = sa.Table(
+    "revocations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.api.dialect_app import answer_headers
+from tessera.auth.authenticate import authenticate, client_address
 from tessera.auth.principal import Principal, parse_authorization
 from tessera.state import Tessera
 
@@ -37,7 +38,10 @@ def admin_endpoint(
             credentials = parse_authorization(request.headers.get("authorization"))
             if credentials.scheme == "basic":
                 headers.update(DEPRECATION_HEADERS)
-            principal = await tessera.authenticate(credentials, allow_site_secret=allow_site_secret)
+            address = client_address(request.scope)
+            principal = await authenticate(
+                tessera, credentials, address, headers, allow_site_secret=allow_site_secret
+            )
             settings = tessera.settings
             default = settings.rate_limit_webview_sessions if heavy else settings.rate_limit_default
             limit = principal.rate_limit or default

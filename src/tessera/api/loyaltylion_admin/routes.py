@@ -13,6 +13,7 @@ from tessera.api.body import read_json_body
 from tessera.api.contract import decode_against_contract
 from tessera.api.paths import path_number
 from tessera.api.responses import json_response
+from tessera.auth.authenticate import site_for
 from tessera.auth.principal import Principal
 from tessera.kit.clock import iso_z
 from tessera.kit.errors import Invalid
@@ -79,7 +80,7 @@ def check_storable(channel: str, customer: WebviewCustomer | None) -> None:
 async def create_webview_session(
     request: Request, tessera: Tessera, principal: Principal
 ) -> Response:
-    site = await tessera.site_for(principal, path_number(request, "site_id"))
+    site = await site_for(tessera, principal, path_number(request, "site_id"))
     body = decode_webview_request(await read_json_body(request, tessera.settings.max_body_bytes))
     customer = (
         None

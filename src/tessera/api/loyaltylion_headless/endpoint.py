@@ -20,6 +20,7 @@ from tessera.api.body import read_json_body
 from tessera.api.contract import decode_against_contract
 from tessera.api.dialect_app import answer_headers
 from tessera.api.paths import path_number
+from tessera.auth.authenticate import authenticate, client_address, site_for
 from tessera.auth.principal import Principal, parse_authorization
 from tessera.kit.errors import Invalid
 from tessera.programs.sites import Site
@@ -117,11 +118,14 @@ def headless_endpoint(
             tessera: Tessera = request.state.tessera
             headers = answer_headers(request)
             credentials = parse_authorization(request.headers.get("authorization"))
-            principal = await tessera.authenticate(credentials, allow_site_secret=False)
+            address = client_address(request.scope)
+            principal = await authenticate(
+                tessera, credentials, address, headers, allow_site_secret=False
+            )
             limit = principal.rate_limit or tessera.settings.rate_limit_default
             await tessera.limiter.enforce(limit, "headless", principal.limiter_id, headers=headers)
             principal.require_scope(scope)
-            site = await tessera.site_for(principal, path_number(request, "site_id"))
+            site = await site_for(tessera, principal, path_number(request, "site_id"))
             view = read_view(request, site, channel_required=channel_required)
             check_path(request)
             response = await handler(Call(request, tessera, principal, site, view))

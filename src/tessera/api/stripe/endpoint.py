@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from tessera.api.body import media_type, read_body
 from tessera.api.dialect_app import answer_headers
+from tessera.auth.authenticate import client_address, stripe_key
 from tessera.auth.stripe_keys import StripeKey, mask_presented_key
 from tessera.kit.errors import (
     DomainError,
@@ -105,9 +106,11 @@ def presented_key(header: str | None) -> str:
     )
 
 
-async def authenticate(tessera: Tessera, request: Request, *, publishable: bool) -> StripeKey:
+async def authenticate(
+    tessera: Tessera, request: Request, headers: dict[str, str], *, publishable: bool
+) -> StripeKey:
     secret = presented_key(request.headers.get("authorization"))
-    key = await tessera.stripe_key(secret)
+    key = await stripe_key(tessera, secret, client_address(request.scope), headers)
     if key is None:
         raise Unauthenticated(f"Invalid API Key provided: {mask_presented_key(secret)}")
     if publishable and key.kind != "publishable":
@@ -234,7 +237,7 @@ def stripe_endpoint(
         async def endpoint(request: Request) -> Response:
             tessera: Tessera = request.state.tessera
             headers = answer_headers(request)
-            key = await authenticate(tessera, request, publishable=publishable)
+            key = await authenticate(tessera, request, headers, publishable=publishable)
             await rate_limit(tessera, key, headers)
             if permission is not None:
                 require_permission(key, permission)
