@@ -110,6 +110,9 @@ def settings(database_url: str) -> Settings:
         database_url=normalize_database_url(database_url),
         public_url="http://testserver",
         auth_cache_ttl=0.0,
+        # Every in-process request comes from one address, and the matrices present thousands
+        # of refused keys: tests/test_auth_failures.py sets the failure budget it tests.
+        rate_limit_auth_failures="1000000/second",
     )
 
 

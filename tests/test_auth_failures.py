@@ -6,13 +6,15 @@ client, as a server would fill it); the queries the app sends are counted on its
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,7 +23,10 @@ from tessera.auth.authenticate import api_key
 from tessera.auth.stripe_keys import create_stripe_keys
 from tessera.config import Settings
 from tessera.state import Tessera
+from tests.conftest import LiveServer
 from tests.factories import Tenant, make_tenant
+from tests.services import RedisServer
+from tests.test_rate_limits_across_workers import connections_to_both_workers
 
 # Per minute, so that a slow machine cannot let the window move during a test.
 BUDGET = 20
@@ -237,3 +242,34 @@ async def test_a_flood_of_invalid_stripe_keys_becomes_429s_that_cost_no_query(
     assert "Retry-After" in refused.headers
     assert sent == []
     assert (await send(valid)).status_code == authenticated
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_two_workers_with_redis_share_one_failure_budget(
+    live_server: Callable[..., LiveServer], redis_server: RedisServer
+) -> None:
+    redis = aioredis.Redis.from_url(redis_server.url)
+    try:
+        await redis.flushdb()
+    finally:
+        await redis.aclose()
+    server = live_server(
+        workers=2,
+        env={
+            "TESSERA_REDIS_URL": redis_server.url,
+            "TESSERA_RATE_LIMIT_AUTH_FAILURES": f"{BUDGET}/minute",
+        },
+    )
+    async with AsyncExitStack() as stack:
+        connections = await connections_to_both_workers(server, stack)
+        answers = await asyncio.gather(
+            *(
+                c.http.get(WHOAMI, headers=bearer(invalid_key(1000 * i + n)))
+                for i, c in enumerate(connections)
+                for n in range(3)
+            )
+        )
+    statuses = [answer.status_code for answer in answers]
+    assert len({c.worker for c in connections}) == 2
+    assert statuses.count(401) == BUDGET
+    assert statuses.count(429) == len(statuses) - BUDGET

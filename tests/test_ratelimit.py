@@ -61,3 +61,33 @@ async def test_concurrent_hits_on_redis_share_calls_and_count_exactly(
     assert [hit.allowed for hit in hits] == [True] * 10 + [False] * 15
     assert [hit.remaining for hit in hits[:10]] == list(range(9, -1, -1))
     assert other.allowed and other.remaining == 9
+
+
+async def peek_then_fill(limiter: RateLimiter, key: str) -> list[tuple[bool, int]]:
+    """Peek three times around two hits under 2/minute: (allowed, remaining) each time."""
+    seen = []
+    for step in ("peek", "peek", "hit", "peek", "hit", "peek"):
+        if step == "hit":
+            await limiter.hit("2/minute", "auth_failures", key)
+            continue
+        state = await limiter.peek("2/minute", "auth_failures", key)
+        seen.append((state.allowed, state.remaining))
+    return seen
+
+
+async def test_peeking_counts_nothing_and_says_whether_one_more_would_pass() -> None:
+    limiter = RateLimiter(None)
+    try:
+        seen = await peek_then_fill(limiter, "198.51.100.7")
+    finally:
+        await limiter.close()
+    assert seen == [(True, 2), (True, 2), (True, 1), (False, 0)]
+
+
+async def test_peeking_on_redis_counts_nothing_either(redis_server: RedisServer) -> None:
+    limiter = RateLimiter(redis_server.url)
+    try:
+        seen = await peek_then_fill(limiter, f"198.51.100.{free_port()}")
+    finally:
+        await limiter.close()
+    assert seen == [(True, 2), (True, 2), (True, 1), (False, 0)]

@@ -58,6 +58,7 @@ class RevocationWatch:
         self.generation = 0
         self._next_check = 0.0
         self._checking = False
+        self._unreadable = False
 
     async def check(self) -> None:
         now = time.monotonic()
@@ -69,8 +70,12 @@ class RevocationWatch:
             async with self._engine.connect() as conn:
                 version: int | None = await revocation_version(conn)
         except Exception as exc:  # the database is unreachable: trust no cached credential
-            log.warning("revocations_unreadable", error=type(exc).__name__)
+            if not self._unreadable:  # one warning per outage, not one per check
+                log.warning("revocations_unreadable", error=type(exc).__name__)
+            self._unreadable = True
             version = None
+        else:
+            self._unreadable = False
         finally:
             self._checking = False
         if version is None or version != self._version:
