@@ -4,10 +4,7 @@ drives the server with stripe-python."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -24,8 +21,8 @@ from tessera.auth.stripe_keys import CreatedStripeKeys, create_stripe_keys
 from tessera.config import Settings, normalize_database_url
 from tessera.programs.sites import create_program
 from tessera.store.engine import create_engine
-from tests.conftest import LiveServer, _create_database, run_async
-from tests.services import PostgresServer, free_port, wait_for_port
+from tests.conftest import LiveServer, _create_database, run_async, start_live_server
+from tests.services import PostgresServer
 from tests.stripe.schema import ValidatingClient, assert_stripe_schema
 
 
@@ -113,30 +110,7 @@ class StripeWorld:
 
 def start_server(database_url: str, log_dir: Path, env: dict[str, str] | None = None) -> LiveServer:
     """`tessera serve` as a real process on ``database_url`` (``env``: more settings)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = log_dir / f"server-{port}.log"
-    environment = {
-        **os.environ,
-        "TESSERA_DATABASE_URL": database_url,
-        "TESSERA_PUBLIC_URL": url,
-        **(env or {}),
-    }
-    # The child keeps its own copy of the log's descriptor; ours is closed at once.
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tessera", "serve", "--port", str(port)],
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    server = LiveServer(url=url, process=process, log=log)
-    try:
-        wait_for_port(port, timeout=30)
-    except TimeoutError:
-        server.stop()
-        pytest.fail(f"tessera serve did not start:\n{log.read_text()}")
-    return server
+    return start_live_server(database_url, log_dir, env=env)
 
 
 @dataclass
