@@ -83,7 +83,7 @@ def test_access_log_lines_are_json_with_the_route_template() -> None:
     }
 
 
-async def test_an_unexpected_error_is_a_500_and_the_connection_stays_usable() -> None:
+async def test_an_unexpected_error_outside_a_dialect_is_a_json_500_naming_no_cause() -> None:
     async def broken(scope: object, receive: object, send: object) -> None:
         raise RuntimeError("boom")
 
@@ -93,7 +93,10 @@ async def test_an_unexpected_error_is_a_500_and_the_connection_stays_usable() ->
     ) as http:
         response = await http.get("/")
     assert response.status_code == 500
-    assert response.text == "Internal Server Error"
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["connection"] == "close"
+    error = response.json()["error"]
+    assert error["request_id"] == response.headers["x-request-id"]
     assert "boom" not in response.text
 
 

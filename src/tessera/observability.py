@@ -33,10 +33,10 @@ import structlog
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tessera.kit.errors import INTERNAL_ERROR
 from tessera.metrics import CLIENT_CLOSED, Metrics
 
 UNMATCHED = "unmatched"
-_TEXT = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21")]
 
 log = structlog.get_logger("tessera.errors")
 
@@ -121,11 +121,26 @@ class AccessLog:
         stream.flush()
 
 
+async def send_server_error(send: Send, request_id_header: tuple[bytes, bytes], rid: str) -> None:
+    """The last word on a failure no sub-application answered (the root routes: /docs,
+    /openapi, /metrics): JSON naming no cause, the request id in it, the connection closed."""
+    body = msgspec.json.encode({"error": {"message": INTERNAL_ERROR, "request_id": rid}})
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+        request_id_header,
+    ]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class ObservabilityMiddleware:
     """Measures and logs every request, and is the last word on failures.
 
     An exception that no dialect turned into an answer is logged once, with its traceback, and
-    answered with a plain 500 if nothing was sent yet; the connection stays usable. A client that
+    answered with a JSON 500 if nothing was sent yet (the request id in it, the connection then
+    closed, as every dialect does after a failure). A client that
     hung up before its answer is no server error: counted (status 499, as nginx names it), no
     traceback."""
 
@@ -173,9 +188,7 @@ class ObservabilityMiddleware:
                 status = 500
                 log.exception("unhandled_error", route=route_template(scope))
                 if not response_started:
-                    headers = [*_TEXT, request_id_header]
-                    await send({"type": "http.response.start", "status": 500, "headers": headers})
-                    await send({"type": "http.response.body", "body": b"Internal Server Error"})
+                    await send_server_error(send, request_id_header, request_id_text)
         finally:
             _REQUEST_ID.reset(context)
         if disconnected and status >= 500:
