@@ -140,6 +140,17 @@ def body_of(response: httpx.Response) -> Any:
     return response.text
 
 
+def named_request_id(response: httpx.Response) -> str | None:
+    """The request id the error envelope names (None for an HTML page)."""
+    body = body_of(response)
+    return body["error"]["request_id"] if isinstance(body, dict) else None
+
+
+def answered_request_id(response: httpx.Response) -> str:
+    """The id the answer's headers carry: Stripe's ``Request-Id``, else ``X-Request-Id``."""
+    return response.headers.get("request-id") or response.headers["x-request-id"]
+
+
 @pytest.mark.parametrize("probe", PROBES, ids=[probe.name for probe in PROBES])
 async def test_a_stopped_database_is_a_503_with_retry_after_and_then_recovers(
     probe: Probe,
@@ -162,6 +173,7 @@ async def test_a_stopped_database_is_a_503_with_retry_after_and_then_recovers(
             assert response.status_code == 503, response.text
             assert int(response.headers["retry-after"]) >= 1
             assert probe.envelope(body_of(response)), response.text
+            assert named_request_id(response) in (None, answered_request_id(response))
         log = server.log.read_text()
         # Each one logged as a warning line, not as a failure with a traceback.
         assert "database_unavailable" in log

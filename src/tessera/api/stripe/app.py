@@ -64,7 +64,7 @@ class StripeHeaders:
             if name == b"stripe-version" and value:
                 version = value.decode("latin-1")
         request_id = "req_" + secrets.token_urlsafe(12).replace("-", "a").replace("_", "b")
-        # Failure answers name the same id (see tessera.api.request_id).
+        # Failure answers name this id too (see tessera.api.request_id).
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_headers(message: Message) -> None:
