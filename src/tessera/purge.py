@@ -17,16 +17,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tessera.api.stripe.idempotency import REPLAY_WINDOW
+from tessera.api.stripe.idempotency import REPLAY_WINDOW, delete_old_idempotency_records
 from tessera.kit.clock import utcnow
 from tessera.sessions.customer_sessions import delete_expired_customer_sessions
 from tessera.sessions.webview import delete_expired_webview_sessions
 from tessera.state import Tessera
-from tessera.store.tables import stripe_idempotency
 
 log = structlog.get_logger("tessera.purge")
 
@@ -35,17 +33,6 @@ PAUSE = 0.05  # seconds between two batches, so requests get the writer in betwe
 GRACE = timedelta(hours=1)
 
 Purger = Callable[[AsyncConnection, datetime, int], Awaitable[int]]
-
-
-async def delete_old_idempotency_records(
-    conn: AsyncConnection, before: datetime, limit: int
-) -> int:
-    """Delete up to ``limit`` idempotency records created before ``before``."""
-    # Here rather than beside the records' other SQL (api/stripe/idempotency.py) for now.
-    table = stripe_idempotency
-    old = sa.select(table.c.id).where(table.c.created_at < before).limit(limit)
-    result = await conn.execute(table.delete().where(table.c.id.in_(old.scalar_subquery())))
-    return int(result.rowcount)
 
 
 def purgers(now: datetime) -> dict[str, tuple[Purger, datetime]]:

@@ -202,3 +202,13 @@ async def complete(conn: AsyncConnection, record: Record, status: int, body: byt
         "answer_body": seal(record.server_key, record.key, body),
     }
     await _COMPLETE.rows(conn, answer)
+
+
+async def delete_old_idempotency_records(
+    conn: AsyncConnection, before: datetime, limit: int
+) -> int:
+    """Delete up to ``limit`` idempotency records created before ``before``."""
+    table = stripe_idempotency
+    old = sa.select(table.c.id).where(table.c.created_at < before).limit(limit)
+    result = await conn.execute(table.delete().where(table.c.id.in_(old.scalar_subquery())))
+    return int(result.rowcount)
