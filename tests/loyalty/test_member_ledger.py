@@ -69,3 +69,24 @@ async def test_completions_older_than_the_history_still_count(db: AsyncEngine) -
         _, marks = await ledger.member_ledger(conn, customer_id)
     assert len(marks.completions[1]) == 3
     assert marks.last_tier == (7, START + timedelta(minutes=5))
+
+
+async def test_balances_of_a_page_of_customers_match_each_ones_own(db: AsyncEngine) -> None:
+    tenant = await make_tenant(db)
+    rich = await make_customer(db, tenant, "rich", points=120)
+    none = await make_customer(db, tenant, "none")
+    async with db.begin() as conn:
+        for points, state in ((30, "pending"), (-50, "spent")):
+            await ledger.record(
+                conn,
+                program_id=tenant.program_id,
+                customer_id=rich.id,
+                points=points,
+                state=state,
+                reason="test",
+            )
+    async with db.connect() as conn:
+        many = await ledger.balances_of(conn, [rich.id, none.id])
+        assert many[rich.id] == await ledger.balances(conn, rich.id)
+    assert many[rich.id] == ledger.Balances(approved=70, pending=30, spent=50)
+    assert many[none.id] == ledger.Balances(approved=0, pending=0, spent=0)

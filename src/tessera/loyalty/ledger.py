@@ -166,6 +166,29 @@ async def balances(conn: AsyncConnection, customer_id: int) -> Balances:
     return (await totals(conn, customer_id, None)).balances
 
 
+async def balances_of(conn: AsyncConnection, customer_ids: list[int]) -> dict[int, Balances]:
+    """Balances of many customers in one query (a listing's page); a customer with no entries
+    has zero balances."""
+    if not customer_ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(
+            ledger_entries.c.customer_id,
+            _sum_where(one_of(ledger_entries.c.state, SPENDABLE), ledger_entries.c.points),
+            _sum_where(ledger_entries.c.state == constant("pending"), ledger_entries.c.points),
+            _sum_where(ledger_entries.c.state == constant("spent"), ledger_entries.c.points),
+        )
+        .where(ledger_entries.c.customer_id.in_(customer_ids))
+        .group_by(ledger_entries.c.customer_id)
+    )
+    found = {
+        int(row[0]): Balances(approved=int(row[1]), pending=int(row[2]), spent=-int(row[3]))
+        for row in rows
+    }
+    empty = Balances(approved=0, pending=0, spent=0)
+    return {customer_id: found.get(customer_id, empty) for customer_id in customer_ids}
+
+
 _c = ledger_entries.c
 # The columns of an Entry, in the order of its fields: rows are unpacked by position (a Row's
 # attribute lookups cost more than building the Entry).
