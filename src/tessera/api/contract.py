@@ -23,7 +23,14 @@ from tessera.kit.errors import Invalid
 T = TypeVar("T")
 
 CONTRACTS: dict[str, str | tuple[str, ...]] = {
-    "admin-v2": "admin-v2.yaml",
+    # The Admin API's endpoint groups each in a file of their own, served merged as one.
+    "admin-v2": (
+        "admin-v2.yaml",
+        "admin-v2-orders.yaml",
+        "admin-v2-customers.yaml",
+        "admin-v2-activities.yaml",
+        "admin-v2-rewards.yaml",
+    ),
     "headless-2025-06": "headless-2025-06.yaml",
     # Stripe's extracts come in several files, and Tessera's additions (the operations the
     # extracts leave out, its own client-side endpoints) in one more; served merged as one.
@@ -47,7 +54,8 @@ def _merge_documents(documents: list[dict[str, Any]]) -> dict[str, Any]:
             merged.setdefault("paths", {}).setdefault(path, {}).update(item)
         for section, entries in document.get("components", {}).items():
             merged.setdefault("components", {}).setdefault(section, {}).update(entries)
-        merged.setdefault("x-stripe-fixtures", {}).update(document.get("x-stripe-fixtures", {}))
+        if "x-stripe-fixtures" in document:
+            merged.setdefault("x-stripe-fixtures", {}).update(document["x-stripe-fixtures"])
     return merged
 
 

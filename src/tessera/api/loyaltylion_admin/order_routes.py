@@ -1,0 +1,7 @@
+"""Admin API v2 order endpoints: decode, call one service, encode."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []
