@@ -61,7 +61,11 @@ def expected_status(key: Key, requirement: Requirement) -> int | None:
             return None
         if key.kind != "api_key":
             return 401
-        return None if requirement.scope in (None, *key.grants) else 403
+        scope = requirement.scope
+        granted = scope is None or scope in key.grants
+        # A write_ scope is "read and write access" (LoyaltyLion's scopes table).
+        granted = granted or (scope or "").replace("read_", "write_", 1) in key.grants
+        return None if granted else 403
     if key.kind == "publishable":
         return None if requirement.publishable else 401
     if key.kind not in ("secret", "restricted") or requirement.publishable:

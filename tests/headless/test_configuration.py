@@ -165,9 +165,16 @@ async def test_the_legacy_site_token_and_secret_are_not_accepted(
 async def test_reading_needs_the_read_customers_scope(
     client: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
-    tenant = await demo_tenant(db, scopes=["write_customers"])
+    tenant = await demo_tenant(db, scopes=["read_orders"])
     response = await call(client, tenant, "GET", "/configuration", status=403)
     assert response.json()["error"]["details"] == {"scope": "requires read_customers"}
+
+
+async def test_the_write_customers_scope_includes_reading(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    tenant = await demo_tenant(db, scopes=["write_customers"])
+    await call(client, tenant, "GET", "/configuration", status=200)
 
 
 async def test_another_programs_site_is_404(client: httpx.AsyncClient, db: AsyncEngine) -> None:

@@ -30,7 +30,9 @@ class Principal:
         return self.kind == "site_token_secret"
 
     def require_scope(self, scope: str) -> None:
-        if scope not in self.scopes:
+        """A ``write_`` scope includes its ``read_`` one ("read and write access", the reference
+        says of each)."""
+        if scope not in self.scopes and scope.replace("read_", "write_", 1) not in self.scopes:
             raise Forbidden(
                 f"This API key does not have the {scope} scope, which this endpoint requires",
                 missing_scope=scope,
