@@ -90,3 +90,18 @@ async def test_balances_of_a_page_of_customers_match_each_ones_own(db: AsyncEngi
         assert many[rich.id] == await ledger.balances(conn, rich.id)
     assert many[rich.id] == ledger.Balances(approved=70, pending=30, spent=50)
     assert many[none.id] == ledger.Balances(approved=0, pending=0, spent=0)
+
+
+async def test_take_back_never_leaves_the_approved_balance_below_zero(db: AsyncEngine) -> None:
+    tenant = await make_tenant(db)
+    customer = await make_customer(db, tenant, "m1", points=40)
+    async with db.begin() as conn:
+        taken = await ledger.take_back(
+            conn, program_id=tenant.program_id, customer_id=customer.id, points=100, reason="r"
+        )
+        again = await ledger.take_back(
+            conn, program_id=tenant.program_id, customer_id=customer.id, points=5, reason="r"
+        )
+    assert (taken, again) == (40, 0)
+    async with db.connect() as conn:
+        assert (await ledger.balances(conn, customer.id)).approved == 0

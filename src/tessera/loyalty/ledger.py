@@ -111,6 +111,38 @@ async def approved_balance(conn: AsyncConnection, customer_id: int) -> int:
     return int(total or 0)
 
 
+async def take_back(
+    conn: AsyncConnection,
+    *,
+    program_id: int,
+    customer_id: int,
+    points: int,
+    reason: str,
+    kind: EntryKind = "points_removed",
+    rule_id: int | None = None,
+    label: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Take up to ``points`` back from the approved balance, never leaving it below zero, and
+    return how many were taken (the caller records what could not be). The caller holds the
+    customer's lock (``members.locked_customer``), so the balance cannot move meanwhile."""
+    taken = min(points, max(await approved_balance(conn, customer_id), 0))
+    if taken > 0:
+        await record(
+            conn,
+            program_id=program_id,
+            customer_id=customer_id,
+            points=-taken,
+            state="approved",
+            reason=reason,
+            kind=kind,
+            rule_id=rule_id,
+            label=label,
+            at=at,
+        )
+    return taken
+
+
 _CUSTOMER: sa.BindParameter[int] = sa.bindparam("customer_id")
 _SINCE = sa.bindparam("since", type_=ledger_entries.c.created_at.type)
 # Tier measures count what was earned from ``since`` (the window's start; the epoch: all time).
