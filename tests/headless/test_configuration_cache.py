@@ -55,6 +55,19 @@ async def test_applying_a_program_file_in_this_process_shows_at_once(
     assert len(await rule_ids(client, tenant)) > 2
 
 
+async def test_a_request_between_apply_and_commit_does_not_keep_the_old_version(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    tenant = await make_tenant(db)
+    assert await rule_ids(client, tenant) == {1, 2}
+    async with db.begin() as conn:
+        await apply_document(conn, tenant.program_id, parse_document(demo_document_data()))
+        # Not committed yet: a request now still sees (and may cache) the old version...
+        assert await rule_ids(client, tenant) == {1, 2}
+    # ...but the first request after the commit sees the new one, not a second later.
+    assert len(await rule_ids(client, tenant)) > 2
+
+
 async def test_a_program_file_applied_by_another_process_shows_within_the_bound(
     client: httpx.AsyncClient, db: AsyncEngine, database_url: str, tmp_path: Path
 ) -> None:

@@ -4,8 +4,10 @@ A program changes only when a program file is applied, and applying adds a row t
 ``program_configurations`` with the next version number. So each worker keeps the program it
 last read and, at most once every ``RECHECK_SECONDS`` per program, asks the database for the
 newest version number (one indexed ``max()``); only a new number reads and decodes the file
-again. Applying in this process (``programs.configuration.apply_document``) also marks the
-program to be re-checked at once. Another worker, or the CLI, is seen within
+again. Applying in this process (``programs.configuration.apply_document``) marks the program
+to be re-checked on every request until a newer version shows (for at most ``RECHECK_SECONDS``):
+the apply runs inside its caller's transaction, so a request in the gap before that commit
+still reads the old version, and must not keep it. Another worker, or the CLI, is seen within
 ``RECHECK_SECONDS``: that is the staleness bound (docs/headless.md).
 
 What is derived from one version (encoded configuration, rendered texts) hangs off the
@@ -32,6 +34,8 @@ class _Entry:
     program: LoyaltyProgram
     checked_at: float
     by_site: dict[int, LoyaltyProgram] = field(default_factory=dict)
+    # Until then (monotonic time), re-check on every request: an apply here has not shown yet.
+    awaiting_until: float = 0.0
 
 
 class ProgramCache:
@@ -47,11 +51,16 @@ class ProgramCache:
         entry = self._entries.get(program_id)
         if entry is not None:
             entry.checked_at = -float("inf")
+            entry.awaiting_until = time.monotonic() + max(self.recheck_seconds, RECHECK_SECONDS)
 
     async def get(self, site: Site) -> LoyaltyProgram:
         entry = self._entries.get(site.program_id)
         now = time.monotonic()
-        if entry is None or now - entry.checked_at >= self.recheck_seconds:
+        if (
+            entry is None
+            or now - entry.checked_at >= self.recheck_seconds
+            or now < entry.awaiting_until
+        ):
             entry = await self._refresh(site, entry, now)
         shown = entry.by_site.get(site.id)
         if shown is None or shown.site != site:
@@ -66,6 +75,7 @@ class ProgramCache:
                 entry.checked_at = now
                 return entry
             program = await load_program(conn, site)
+        # A newer version: whatever an apply here was waiting for has shown.
         self.loads += 1
         fresh = _Entry(program=program, checked_at=now)
         self._entries[site.program_id] = fresh
