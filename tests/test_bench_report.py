@@ -230,3 +230,13 @@ def test_a_new_headless_customer_gets_a_fresh_id_and_email_per_request() -> None
     request = next(e for e in endpoints(demo) if e.key == "headless-new").request
     assert request.path == f"/headless/2025-06/7/customers/bench-{FRESH}/sessions?channel=web"
     assert FRESH in request.body
+
+
+def test_a_profile_sample_goes_to_the_innermost_library_or_tessera_package() -> None:
+    from bench.profile import bucket_of
+
+    outer = "run (asyncio/runners.py:118);endpoint (src/tessera/api/stripe/endpoint.py:40)"
+    assert bucket_of(outer) == "dialect adapters"
+    inner = outer + ";execute (site-packages/sqlalchemy/engine/base.py:1400)"
+    assert bucket_of(inner) == "SQLAlchemy"
+    assert bucket_of("<module> (<frozen>)") == "other (interpreter, C)"
