@@ -7,8 +7,8 @@ the currency's digits (``$99.99``, ``99,99 €``).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
+import msgspec
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal, format_percent
 
@@ -39,17 +39,29 @@ def format_money(amount: float, currency: str, language: str) -> str:
     return format_currency(amount, code, locale=locale)
 
 
-def money(amount: float, currency: str, language: str) -> dict[str, Any]:
-    """The contract's CurrencyAmount: ``{"amount": 5, "formatted": "$5"}``."""
+class CurrencyAmount(msgspec.Struct):
+    """The Headless contract's CurrencyAmount: ``{"amount": 5, "formatted": "$5"}``."""
+
+    amount: float | int
+    formatted: str
+
+
+class PercentageAmount(msgspec.Struct):
+    """The Headless contract's PercentageAmount: ``{"percentage": 10, "formatted": "10%"}``."""
+
+    percentage: float | int
+    formatted: str
+
+
+def money(amount: float, currency: str, language: str) -> CurrencyAmount:
     value = round(float(amount), 2)
     shown: float | int = int(value) if value.is_integer() else value
-    return {"amount": shown, "formatted": format_money(value, currency, language)}
+    return CurrencyAmount(amount=shown, formatted=format_money(value, currency, language))
 
 
-def percentage(value: float, language: str) -> dict[str, Any]:
-    """The contract's PercentageAmount: ``{"percentage": 10, "formatted": "10%"}``."""
+def percentage(value: float, language: str) -> PercentageAmount:
     shown: float | int = int(value) if float(value).is_integer() else value
-    return {"percentage": shown, "formatted": _percent(value, language)}
+    return PercentageAmount(percentage=shown, formatted=_percent(value, language))
 
 
 @lru_cache(maxsize=1024)

@@ -18,6 +18,7 @@ from tessera.loyalty.program import LoyaltyProgram, Variant, rule_limit, variant
 from tessera.loyalty.snapshot import MemberSnapshot
 from tessera.programs.configuration import Limit, ProductCartReward, Reward, Rule, money_in
 
+from . import claimed_schemas as shapes
 from . import customer_schemas as out
 from .configuration import (
     View,
@@ -186,15 +187,15 @@ def available_rules(
 
 def requirements_detail(
     check: carts.RequirementCheck, view: View, currency: str
-) -> dict[str, object]:
+) -> shapes.CartRequirementsDetail:
     """The contract's CartRequirementsDetail."""
-    total: dict[str, object] = {"state": check.total_state}
+    total = shapes.TotalRequirement(state=check.total_state)
     if check.total_state == "requirement_not_met":
-        total["additional_amount_required"] = money(check.total_missing, currency, view.language)
-    count: dict[str, object] = {"state": check.count_state}
+        total.additional_amount_required = money(check.total_missing, currency, view.language)
+    count = shapes.CountRequirement(state=check.count_state)
     if check.count_state == "requirement_not_met":
-        count["additional_quantity_required"] = check.count_missing
-    return {"minimum_cart_total": total, "minimum_line_item_quantity": count}
+        count.additional_quantity_required = check.count_missing
+    return shapes.CartRequirementsDetail(minimum_cart_total=total, minimum_line_item_quantity=count)
 
 
 def member_facts(snapshot: MemberSnapshot) -> MemberFacts:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any
 
 import msgspec
 
 from tessera.loyalty.eligibility import priced_in
-from tessera.loyalty.money import money, percentage
+from tessera.loyalty.money import CurrencyAmount, money, percentage
 from tessera.loyalty.program import LoyaltyProgram, Variant, rule_limit, variant_of
 from tessera.programs.configuration import (
     ActiveSubscriptionDiscountVoucherReward,
@@ -28,6 +27,7 @@ from tessera.programs.configuration import (
     FreeShippingVoucherReward,
     GiftCardReward,
     InstagramFollowRule,
+    Membership,
     Money,
     ProductCartReward,
     ProductDiscountVoucherReward,
@@ -43,6 +43,7 @@ from tessera.programs.configuration import (
     money_in,
 )
 
+from . import configuration_schemas as out
 from .texts import per_currency_text, points_text
 
 
@@ -55,66 +56,69 @@ class View:
     currency: str
     country: str | None
 
-    def money(self, value: Money | None) -> dict[str, Any] | None:
+    def money(self, value: Money | None) -> CurrencyAmount | None:
         amount = money_in(value, self.currency)
         return None if amount is None else money(amount, self.currency, self.language)
 
-    def amount(self, value: float | None) -> dict[str, Any] | None:
+    def amount(self, value: float | None) -> CurrencyAmount | None:
         return None if value is None else money(value, self.currency, self.language)
 
 
-def limit_of(entry: Rule | Reward) -> dict[str, Any] | None:
+def limit_of(entry: Rule | Reward) -> out.LimitOut | None:
     limit = entry.limit if isinstance(entry, RewardSpec) else rule_limit(entry)
     if limit is None:
         return None
     interval = None if limit.interval == "forever" else limit.interval
-    return {"count": limit.count, "interval": interval}
+    return out.LimitOut(count=limit.count, interval=interval)
 
 
 # --- rules -------------------------------------------------------------------------------------
 
 
-def rule_properties(rule: Rule) -> dict[str, Any] | None:
+def rule_properties(rule: Rule) -> out.RuleProperties | None:
     if isinstance(rule, CustomRule):
-        return {"name": rule.name}
+        return out.CustomRuleProperties(name=rule.name)
     if isinstance(rule, ClickthroughRule):
-        return {"destination_url": rule.destination_url}
+        return out.ClickthroughRuleProperties(destination_url=rule.destination_url)
     if isinstance(rule, ReferralRule):
-        return {"trigger": rule.trigger}
+        return out.ReferralRuleProperties(trigger=rule.trigger)
     if isinstance(rule, FacebookLikeRule):
-        return {"facebook_like_url": rule.facebook_like_url}
+        return out.FacebookLikeRuleProperties(facebook_like_url=rule.facebook_like_url)
     if isinstance(rule, TwitterFollowRule):
-        return {"twitter_handle": rule.twitter_handle}
+        return out.TwitterFollowRuleProperties(twitter_handle=rule.twitter_handle)
     if isinstance(rule, InstagramFollowRule):
-        return {"instagram_handle": rule.instagram_handle}
+        return out.InstagramFollowRuleProperties(instagram_handle=rule.instagram_handle)
     if isinstance(rule, TiktokFollowRule):
-        return {"tiktok_handle": rule.tiktok_handle}
+        return out.TiktokFollowRuleProperties(tiktok_handle=rule.tiktok_handle)
     return None
 
 
-def rule_variant(rule: Rule, variant: Variant, view: View) -> dict[str, Any]:
+def rule_variant(rule: Rule, variant: Variant, view: View) -> out.RuleVariantOut:
     per_unit = rule.per_currency_unit if isinstance(rule, PurchaseRule) else None
     short = (
         per_currency_text(variant.points, per_unit, view.currency, view.language)
         if per_unit is not None
         else points_text(variant.points, view.language)
     )
-    return {
-        "tier_id": variant.tier_id,
-        "title": variant.title,
-        "description": variant.description,
-        "enabled": variant.enabled,
-        "result": {"kind": "points", "per_currency_unit": per_unit, "points": variant.points},
-        "result_short_text": short,
-    }
+    return out.RuleVariantOut(
+        tier_id=variant.tier_id,
+        title=variant.title,
+        description=variant.description,
+        enabled=variant.enabled,
+        result=out.PointsResult(per_currency_unit=per_unit, points=variant.points),
+        result_short_text=short,
+    )
 
 
-def rule_base(rule: Rule) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": rule.id, "kind": rule.kind, "limit": limit_of(rule)}
+def rule_out(rule: Rule, variants: list[out.RuleVariantOut]) -> out.RuleOut:
     properties = rule_properties(rule)
-    if properties is not None:
-        out["properties"] = properties
-    return out
+    return out.RuleOut(
+        id=rule.id,
+        kind=rule.kind,
+        limit=limit_of(rule),
+        properties=msgspec.UNSET if properties is None else properties,
+        variants=variants,
+    )
 
 
 def rule_shown(rule: Rule, view: View) -> bool:
@@ -124,126 +128,121 @@ def rule_shown(rule: Rule, view: View) -> bool:
 # --- rewards -----------------------------------------------------------------------------------
 
 
-def discount_value(discount_type: str, value: Money | None, view: View) -> dict[str, Any] | None:
+def discount_value(discount_type: str, value: Money | None, view: View) -> out.Discount | None:
     if discount_type == "percentage":
         number = value if not isinstance(value, dict) else money_in(value, view.currency)
         return None if number is None else percentage(float(number), view.language)
     return view.money(value)
 
 
-def reward_properties(reward: Reward, view: View) -> dict[str, Any]:
+def reward_properties(reward: Reward, view: View) -> out.RewardProperties:
     if isinstance(reward, GiftCardReward):
-        return {"initial_balance": view.money(reward.initial_balance)}
+        return out.GiftCardProperties(initial_balance=view.money(reward.initial_balance))
     if isinstance(reward, CartDiscountVoucherReward):
-        return {
-            "discount_type": reward.discount_type,
-            "discount": discount_value(reward.discount_type, reward.discount, view),
-            "applies_to_order_type": reward.applies_to_order_type,
-            "recurring_cycle_limit": reward.recurring_cycle_limit,
-            "supports_active_subscriptions": False,
-            "minimum_spend": view.money(reward.minimum_spend),
-        }
+        return out.CartDiscountVoucherProperties(
+            discount_type=reward.discount_type,
+            discount=discount_value(reward.discount_type, reward.discount, view),
+            applies_to_order_type=reward.applies_to_order_type,
+            recurring_cycle_limit=reward.recurring_cycle_limit,
+            supports_active_subscriptions=False,
+            minimum_spend=view.money(reward.minimum_spend),
+        )
     if isinstance(reward, CartVariableDiscountVoucherReward):
-        return {
-            "minimum_discount": view.money(reward.minimum_discount),
-            "maximum_discount": view.money(reward.maximum_discount),
-            "minimum_spend_before_discount": view.money(reward.minimum_spend_before_discount),
-            "minimum_spend_after_discount": view.money(reward.minimum_spend_after_discount),
-            "applies_to_order_type": reward.applies_to_order_type,
-        }
+        return out.CartVariableDiscountVoucherProperties(
+            minimum_discount=view.money(reward.minimum_discount),
+            maximum_discount=view.money(reward.maximum_discount),
+            minimum_spend_before_discount=view.money(reward.minimum_spend_before_discount),
+            minimum_spend_after_discount=view.money(reward.minimum_spend_after_discount),
+            applies_to_order_type=reward.applies_to_order_type,
+        )
     if isinstance(reward, FreeShippingVoucherReward):
-        return {"max_shipping": view.money(reward.max_shipping)}
+        return out.FreeShippingVoucherProperties(max_shipping=view.money(reward.max_shipping))
     if isinstance(reward, ProductDiscountVoucherReward):
-        return {
-            "product": {
-                "id": reward.product_id,
-                "image_url": reward.image_url,
-                "variant_id": reward.variant_id,
-            },
-            "discount": percentage(reward.percentage, view.language),
-        }
+        return out.ProductDiscountVoucherProperties(
+            product=out.DiscountedProduct(
+                id=reward.product_id, image_url=reward.image_url, variant_id=reward.variant_id
+            ),
+            discount=percentage(reward.percentage, view.language),
+        )
     if isinstance(reward, CollectionDiscountVoucherReward):
-        return {
-            "collection": {
-                "id": reward.collection.id,
-                "title": localized(reward.collection.title, view.language) or None,
-                "url": reward.collection.url,
-            },
-            "discount_type": reward.discount_type,
-            "discount": discount_value(reward.discount_type, reward.discount, view),
-            "minimum_spend": view.money(reward.minimum_spend),
-        }
+        return out.CollectionDiscountVoucherProperties(
+            collection=out.CollectionOut(
+                id=reward.collection.id,
+                title=localized(reward.collection.title, view.language) or None,
+                url=reward.collection.url,
+            ),
+            discount_type=reward.discount_type,
+            discount=discount_value(reward.discount_type, reward.discount, view),
+            minimum_spend=view.money(reward.minimum_spend),
+        )
     if isinstance(reward, ActiveSubscriptionDiscountVoucherReward):
-        return {
-            "discount_type": reward.discount_type,
-            "discount": discount_value(reward.discount_type, reward.discount, view),
-            "recurring_cycle_limit": reward.recurring_cycle_limit,
-        }
+        return out.ActiveSubscriptionDiscountVoucherProperties(
+            discount_type=reward.discount_type,
+            discount=discount_value(reward.discount_type, reward.discount, view),
+            recurring_cycle_limit=reward.recurring_cycle_limit,
+        )
     if isinstance(reward, ProductCartReward | ActiveSubscriptionProductReward):
         product = reward.product
-        shown: dict[str, Any] = {
-            "product": {
-                "id": product.id,
-                "handle": product.handle,
-                "title": localized(product.title, view.language),
-                "url": product.url,
-                "image_url": product.image_url,
-                "variants": [
-                    {
-                        "id": variant.id,
-                        "title": localized(variant.title, view.language) or None,
-                        "inventory_count": variant.inventory_count,
-                        "sort_key": index,
-                    }
+        shown = out.ProductProperties(
+            product=out.ProductOut(
+                id=product.id,
+                handle=product.handle,
+                title=localized(product.title, view.language),
+                url=product.url,
+                image_url=product.image_url,
+                variants=[
+                    out.ProductVariantOut(
+                        id=variant.id,
+                        title=localized(variant.title, view.language) or None,
+                        inventory_count=variant.inventory_count,
+                        sort_key=index,
+                    )
                     for index, variant in enumerate(product.variants)
                 ],
-            },
-        }
+            )
+        )
         if isinstance(reward, ProductCartReward):
-            shown["max_redemptions_per_cart"] = reward.max_redemptions_per_cart
-            shown["cart_requirements"] = {
-                "minimum_cart_total": view.money(reward.cart_requirements.minimum_cart_total),
-                "minimum_line_item_count": reward.cart_requirements.minimum_line_item_count,
-            }
+            shown.max_redemptions_per_cart = reward.max_redemptions_per_cart
+            shown.cart_requirements = out.CartRequirementsOut(
+                minimum_cart_total=view.money(reward.cart_requirements.minimum_cart_total),
+                minimum_line_item_count=reward.cart_requirements.minimum_line_item_count,
+            )
         return shown
     assert isinstance(reward, CustomReward)
     if reward.fulfillment == "voucher":
-        return {"fulfillment_type": "voucher"}
-    return {
-        "fulfillment_type": "store_fulfillment",
-        "fulfillment_method": reward.fulfillment,
-        "fulfillment_webhook_url": reward.fulfillment_webhook_url,
-    }
+        return out.VoucherCustomProperties()
+    return out.StoreFulfilledCustomProperties(
+        fulfillment_method=reward.fulfillment,
+        fulfillment_webhook_url=reward.fulfillment_webhook_url,
+    )
 
 
-def reward_variant(reward: Reward, variant: Variant, view: View) -> dict[str, Any]:
+def reward_variant(reward: Reward, variant: Variant, view: View) -> out.RewardVariantOut:
+    cost: out.FixedCost | out.VariableCost
     if isinstance(reward, CartVariableDiscountVoucherReward):
-        cost: dict[str, Any] = {
-            "kind": "variable",
-            "unit": "discount_amount",
-            "points_per_unit": variant.points,
-        }
+        cost = out.VariableCost(unit="discount_amount", points_per_unit=variant.points)
         cost_text = per_currency_text(variant.points, 1, view.currency, view.language)
     else:
-        cost = {"kind": "fixed", "points": variant.points}
+        cost = out.FixedCost(points=variant.points)
         cost_text = points_text(variant.points, view.language)
-    return {
-        "tier_id": variant.tier_id,
-        "title": variant.title,
-        "description": variant.description,
-        "enabled": variant.enabled,
-        "cost": cost,
-        "cost_text": cost_text,
-    }
+    return out.RewardVariantOut(
+        tier_id=variant.tier_id,
+        title=variant.title,
+        description=variant.description,
+        enabled=variant.enabled,
+        cost=cost,
+        cost_text=cost_text,
+    )
 
 
-def reward_base(reward: Reward, view: View) -> dict[str, Any]:
-    return {
-        "id": reward.id,
-        "kind": reward.kind,
-        "limit": limit_of(reward),
-        "properties": reward_properties(reward, view),
-    }
+def reward_out(reward: Reward, view: View, variants: list[out.RewardVariantOut]) -> out.RewardOut:
+    return out.RewardOut(
+        id=reward.id,
+        kind=reward.kind,
+        limit=limit_of(reward),
+        properties=reward_properties(reward, view),
+        variants=variants,
+    )
 
 
 def reward_shown(reward: Reward, view: View) -> bool:
@@ -255,14 +254,14 @@ def reward_shown(reward: Reward, view: View) -> bool:
 # --- tiers and the rest ------------------------------------------------------------------------
 
 
-def tier_configuration(program: LoyaltyProgram, view: View) -> dict[str, Any] | None:
+def tier_configuration(program: LoyaltyProgram, view: View) -> out.TierConfigurationOut | None:
     setup = program.document.tiers
     if setup is None:
         return None
     mode = setup.boundary_mode
     levels = setup.levels
 
-    def bound(value: float) -> Any:
+    def bound(value: float) -> out.Bound:
         return money(value, view.currency, view.language) if mode == "spend" else int(value)
 
     tiers = []
@@ -278,37 +277,17 @@ def tier_configuration(program: LoyaltyProgram, view: View) -> dict[str, Any] | 
         if upper_next is not None:
             upper = bound(round(upper_next - (0.01 if mode == "spend" else 1), 2))
         tiers.append(
-            {
-                "id": tier.id,
-                "name": localized(tier.name, view.language),
-                "position": index + 1,
-                "hidden": tier.hidden,
-                "benefit_ids": list(tier.benefit_ids),
-                "kind": mode,
-                "lower_bound": bound(lower),
-                "upper_bound": upper,
-            }
+            out.TierOut(
+                id=tier.id,
+                name=localized(tier.name, view.language),
+                position=index + 1,
+                hidden=tier.hidden,
+                benefit_ids=list(tier.benefit_ids),
+                kind=mode,
+                lower_bound=bound(lower),
+                upper_bound=upper,
+            )
         )
-    membership = setup.membership
-    policy: dict[str, Any]
-    if isinstance(membership, RollingMembership):
-        policy = {"mode": "rolling", "duration_months": membership.duration_months}
-    elif isinstance(membership, CalendarMembership):
-        policy = {
-            "mode": "calendar",
-            "evaluation_period": {
-                "starts_on": {
-                    "month": membership.starts_on_month,
-                    "day": membership.starts_on_day,
-                },
-                "duration": {"months": membership.evaluation_months},
-            },
-            "duration": {"windows": membership.windows},
-        }
-    elif isinstance(membership, EnrollmentAnniversaryMembership):
-        policy = {"mode": "enrollment_anniversary", "duration": {"windows": membership.windows}}
-    else:
-        policy = {"mode": "lifetime"}
     benefits = []
     for benefit in setup.benefits:
         details = None
@@ -317,77 +296,99 @@ def tier_configuration(program: LoyaltyProgram, view: View) -> dict[str, Any] | 
             paragraphs = "".join(
                 f"<p>{html.escape(part.strip())}</p>" for part in text.split("\n\n") if part.strip()
             )
-            details = {"plaintext": text, "html": paragraphs}
+            details = out.BenefitDetails(plaintext=text, html=paragraphs)
         benefits.append(
-            {
-                "id": benefit.id,
-                "label": localized(benefit.label, view.language),
-                "secret": benefit.secret,
-                "details": details,
-            }
+            out.BenefitOut(
+                id=benefit.id,
+                label=localized(benefit.label, view.language),
+                secret=benefit.secret,
+                details=details,
+            )
         )
-    return {"boundary_mode": mode, "tiers": tiers, "tier_benefits": benefits, "membership": policy}
+    return out.TierConfigurationOut(
+        boundary_mode=mode,
+        tiers=tiers,
+        tier_benefits=benefits,
+        membership=membership_policy(setup.membership),
+    )
 
 
-def referee_incentive(program: LoyaltyProgram, view: View) -> dict[str, Any] | None:
+def membership_policy(membership: Membership) -> out.MembershipPolicy:
+    if isinstance(membership, RollingMembership):
+        return out.RollingPolicy(duration_months=membership.duration_months)
+    if isinstance(membership, CalendarMembership):
+        return out.CalendarPolicy(
+            evaluation_period=out.EvaluationPeriod(
+                starts_on=out.MonthDay(
+                    month=membership.starts_on_month, day=membership.starts_on_day
+                ),
+                duration=out.Months(months=membership.evaluation_months),
+            ),
+            duration=out.Windows(windows=membership.windows),
+        )
+    if isinstance(membership, EnrollmentAnniversaryMembership):
+        return out.AnniversaryPolicy(duration=out.Windows(windows=membership.windows))
+    return out.LifetimePolicy()
+
+
+def referee_incentive(program: LoyaltyProgram, view: View) -> out.RefereeIncentiveOut | None:
     incentive = program.document.referee_incentive
     if incentive is None:
         return None
-    out: dict[str, Any] = {
-        "minimum_spend": view.money(incentive.minimum_spend),
-        "incentive_text": localized(incentive.text, view.language),
-        "kind": incentive.kind,
-    }
+    shown = out.RefereeIncentiveOut(
+        minimum_spend=view.money(incentive.minimum_spend),
+        incentive_text=localized(incentive.text, view.language),
+        kind=incentive.kind,
+    )
     if incentive.kind == "cart_discount_voucher":
         discount = discount_value(incentive.discount_type, incentive.discount, view)
         if discount is None:
             return None
-        out["discount_kind"] = incentive.discount_type
-        out["discount"] = discount
+        shown.discount_kind = incentive.discount_type
+        shown.discount = discount
         maximum = view.money(incentive.maximum_discount)
         if maximum is not None:
-            out["maximum_discount"] = maximum
-    return out
+            shown.maximum_discount = maximum
+    return shown
 
 
-def site_configuration(program: LoyaltyProgram, view: View) -> dict[str, Any]:
+def site_configuration(program: LoyaltyProgram, view: View) -> out.SiteConfigurationOut:
     """The contract's SiteConfiguration."""
     tier_ids = program.tier_ids()
     rules = [
-        {
-            **rule_base(rule),
-            "variants": [
+        rule_out(
+            rule,
+            [
                 rule_variant(rule, variant_of(rule, tier_id, view.language), view)
                 for tier_id in tier_ids
             ],
-        }
+        )
         for rule in program.document.rules
         if rule_shown(rule, view)
     ]
     rewards = [
-        {
-            **reward_base(reward, view),
-            "variants": [
+        reward_out(
+            reward,
+            view,
+            [
                 reward_variant(reward, variant_of(reward, tier_id, view.language), view)
                 for tier_id in tier_ids
             ],
-        }
+        )
         for reward in program.document.rewards
         if reward_shown(reward, view)
     ]
-    out: dict[str, Any] = {
-        "channel": view.channel,
-        "currency": view.currency,
-        "language": view.language,
-        "program": {"name": program.program.name},
-        "tier_configuration": tier_configuration(program, view),
-        "rules": rules,
-        "rewards": rewards,
-    }
     incentive = referee_incentive(program, view)
-    if incentive is not None:
-        out["referee_incentive"] = incentive
-    return out
+    return out.SiteConfigurationOut(
+        channel=view.channel,
+        currency=view.currency,
+        language=view.language,
+        program=out.ProgramName(name=program.program.name),
+        tier_configuration=tier_configuration(program, view),
+        rules=rules,
+        rewards=rewards,
+        referee_incentive=msgspec.UNSET if incentive is None else incentive,
+    )
 
 
 def configuration_bytes(program: LoyaltyProgram, view: View) -> bytes:

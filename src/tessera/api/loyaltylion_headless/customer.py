@@ -5,21 +5,22 @@ tier membership, birthdays, referral links, carts. Available rules and rewards a
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 from urllib.parse import quote
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import Customer
 from tessera.kit.clock import iso_z, utcnow
 from tessera.loyalty import carts
-from tessera.loyalty.money import money, percentage
+from tessera.loyalty.money import CurrencyAmount, PercentageAmount, money, percentage
 from tessera.loyalty.program import LoyaltyProgram, variant_of
 from tessera.loyalty.rewards import Claim
 from tessera.loyalty.rules import RuleOutcome
 from tessera.loyalty.snapshot import MemberSnapshot, member_snapshot
 from tessera.loyalty.tiers import TierStanding
 
+from . import claimed_schemas as shapes
 from . import customer_schemas as out
 from .available import available_rewards, available_rules, iso, requirements_detail
 from .configuration import View
@@ -41,7 +42,9 @@ def customer_identity(customer: Customer) -> out.CustomerIdentity:
 # --- carts -------------------------------------------------------------------------------------
 
 
-def active_cart_redemption(claim: Claim, view: View, cart: carts.Cart | None) -> dict[str, Any]:
+def active_cart_redemption(
+    claim: Claim, view: View, cart: carts.Cart | None
+) -> shapes.ActiveCartRedemption:
     details = claim.details
     redemption = carts.redemption_id(claim.id)
     state = None
@@ -49,91 +52,102 @@ def active_cart_redemption(claim: Claim, view: View, cart: carts.Cart | None) ->
         check = carts.check_requirements(
             details.get("minimum_cart_total"), details.get("minimum_line_item_count"), cart
         )
-        state = {
-            "in_cart": cart.id == claim.cart_id and cart.line_for(redemption) is not None,
-            "cart_requirements_met": check.met,
-            "cart_requirements_detail": requirements_detail(check, view, claim.currency),
-        }
+        state = shapes.CurrentCartState(
+            in_cart=cart.id == claim.cart_id and cart.line_for(redemption) is not None,
+            cart_requirements_met=check.met,
+            cart_requirements_detail=requirements_detail(check, view, claim.currency),
+        )
     product = details["product"]
-    return {
-        "id": redemption,
-        "claimed_reward_id": claim.id,
-        "expires_at": iso(claim.expires_at) or iso_z(claim.claimed_at),
-        "product": product,
-        "quantity": 1,
-        "cart_id": claim.cart_id or "",
-        "cart_line": {
-            "kind": "shopify",
-            "merchandise_id": carts.shopify_gid("ProductVariant", product["variant"]["id"]),
-            "product_id": carts.shopify_gid("Product", product["id"]),
-            "quantity": 1,
-            "attributes": [{"key": carts.REDEMPTION_ATTRIBUTE, "value": redemption}],
-        },
-        "current_cart_state": state,
-    }
+    return shapes.ActiveCartRedemption(
+        id=redemption,
+        claimed_reward_id=claim.id,
+        expires_at=iso(claim.expires_at) or iso_z(claim.claimed_at),
+        product=product,
+        quantity=1,
+        cart_id=claim.cart_id or "",
+        cart_line=shapes.ShopifyCartLine(
+            merchandise_id=carts.shopify_gid("ProductVariant", product["variant"]["id"]),
+            product_id=carts.shopify_gid("Product", product["id"]),
+            quantity=1,
+            attributes=[shapes.CartLineAttribute(key=carts.REDEMPTION_ATTRIBUTE, value=redemption)],
+        ),
+        current_cart_state=state,
+    )
 
 
 # --- claimed rewards ---------------------------------------------------------------------------
 
 
-def redeemable(claim: Claim, view: View, cart: carts.Cart | None) -> dict[str, Any]:
+def redeemable(claim: Claim, view: View, cart: carts.Cart | None) -> shapes.AnyRedeemable:
     d = claim.details
     language = view.language
 
-    def amount(value: float | None) -> dict[str, Any] | None:
+    def amount(value: float | None) -> CurrencyAmount | None:
         return None if value is None else money(value, claim.currency, language)
 
-    def discount() -> dict[str, Any] | None:
+    def discount() -> CurrencyAmount | PercentageAmount | None:
         if d.get("discount_type") == "percentage":
             return percentage(float(d.get("discount") or 0), language)
         return amount(d.get("discount"))
 
-    out: dict[str, Any] = {
-        "usage_status": "used" if claim.used_at else "not_used",
-        "kind": claim.reward_kind,
-    }
-    dates = {"expires_at": iso(claim.expires_at), "used_at": iso(claim.used_at)}
+    usage = "used" if claim.used_at else "not_used"
+    code = claim.code or ""
+    expires_at, used_at = iso(claim.expires_at), iso(claim.used_at)
     match claim.reward_kind:
         case "gift_card":
             balance = amount(d.get("initial_balance")) or money(0, claim.currency, language)
-            out.update(
-                code_last_characters=(claim.code or "")[-4:],
+            return shapes.GiftCardRedeemable(
+                usage_status=usage,
+                code_last_characters=code[-4:],
                 initial_balance=balance,
                 current_balance=money(0, claim.currency, language) if claim.used_at else balance,
-                expires_at=iso(claim.expires_at),
+                expires_at=expires_at,
             )
         case "cart_discount_voucher":
-            out.update(
-                code=claim.code or "",
+            return shapes.CartDiscountVoucherRedeemable(
+                usage_status=usage,
+                code=code,
                 discount_type=d.get("discount_type", "fixed"),
                 discount=discount(),
                 applies_to_order_type=d.get("applies_to_order_type", "all"),
                 recurring_cycle_limit=d.get("recurring_cycle_limit"),
                 supports_active_subscriptions=False,
                 minimum_spend=amount(d.get("minimum_spend")),
-                **dates,
+                expires_at=expires_at,
+                used_at=used_at,
             )
         case "free_shipping_voucher":
-            out.update(code=claim.code or "", max_shipping=amount(d.get("max_shipping")), **dates)
+            return shapes.FreeShippingVoucherRedeemable(
+                usage_status=usage,
+                code=code,
+                max_shipping=amount(d.get("max_shipping")),
+                expires_at=expires_at,
+                used_at=used_at,
+            )
         case "product_discount_voucher":
-            out.update(
-                code=claim.code or "",
+            return shapes.ProductDiscountVoucherRedeemable(
+                usage_status=usage,
+                code=code,
                 product=d["product"],
                 discount=percentage(float(d["percentage"]), language),
-                **dates,
+                expires_at=expires_at,
+                used_at=used_at,
             )
         case "collection_discount_voucher":
-            out.update(
-                code=claim.code or "",
+            return shapes.CollectionDiscountVoucherRedeemable(
+                usage_status=usage,
+                code=code,
                 collection=d["collection"],
                 discount_type=d.get("discount_type", "percentage"),
                 discount=discount(),
                 minimum_spend=amount(d.get("minimum_spend")),
-                **dates,
+                expires_at=expires_at,
+                used_at=used_at,
             )
         case "active_subscription_discount_voucher":
-            out.update(
-                code=claim.code or "",
+            return shapes.ActiveSubscriptionDiscountVoucherRedeemable(
+                usage_status=usage,
+                code=code,
                 discount_type=d.get("discount_type", "fixed"),
                 discount=discount(),
                 recurring_cycle_limit=d.get("recurring_cycle_limit"),
@@ -142,21 +156,22 @@ def redeemable(claim: Claim, view: View, cart: carts.Cart | None) -> dict[str, A
             # Tessera has no subscription platform (docs/headless.md, "subscription
             # rewards"): address_id is the request's ReCharge address (0: none given, the
             # next recurring order), onetime_id 0 and an empty schedule as nothing was created.
-            out.update(
+            return shapes.ActiveSubscriptionProductRedeemable(
+                usage_status=usage,
                 product=d["product"],
                 quantity=1,
-                subscription_details={
-                    "kind": "recharge",
-                    "address_id": d.get("shipping_address_id") or 0,
-                    "onetime_id": 0,
-                    "next_subscription_scheduled_at": "",
-                },
+                subscription_details=shapes.RechargeSubscriptionDetails(
+                    address_id=d.get("shipping_address_id") or 0,
+                    onetime_id=0,
+                    next_subscription_scheduled_at="",
+                ),
             )
         case "product_cart":
-            out.update(
+            return shapes.ProductCartRedeemable(
+                usage_status=usage,
                 product=d["product"],
                 quantity=1,
-                used_at=iso(claim.used_at),
+                used_at=used_at,
                 cart_line_identifier=carts.redemption_id(claim.id),
                 active_cart_redemption=(
                     active_cart_redemption(claim, view, cart)
@@ -165,13 +180,13 @@ def redeemable(claim: Claim, view: View, cart: carts.Cart | None) -> dict[str, A
                 ),
             )
         case _:
-            out.update(
+            return shapes.FulfilledRedeemable(
+                usage_status=usage,
+                kind=claim.reward_kind,
                 fulfilment_explanation=d.get("fulfillment_explanation"),
-                fulfilled_at=iso(claim.used_at),
+                fulfilled_at=used_at,
+                code=claim.code or msgspec.UNSET,
             )
-            if claim.code:
-                out["code"] = claim.code
-    return out
 
 
 def claimed_reward(
@@ -192,7 +207,7 @@ def claimed_reward(
         reward_id=claim.reward_id,
         title=claim.title,
         state=state,
-        source={"kind": "points_redemption", "points_cost": claim.points_cost},
+        source=shapes.PointsRedemptionSource(points_cost=claim.points_cost),
         redeemable=redeemable(claim, view, cart),
         auto_refund_at=iso(claim.expires_at) if carts.is_active_cart_claim(claim) else None,
     )
@@ -203,39 +218,52 @@ def claimed_reward(
 
 def tier_membership(
     program: LoyaltyProgram, standing: TierStanding | None, view: View
-) -> dict[str, Any] | None:
+) -> shapes.TierMembership | None:
     if standing is None or program.document.tiers is None:
         return None
     mode = program.document.tiers.boundary_mode
     valid_until = iso(standing.valid_until)
     upgrade = None if standing.next_tier is None else standing.next_tier.id
     needed = standing.needed_for_upgrade
-    progress: dict[str, Any] = {
-        "kind": mode,
-        "valid_until": valid_until,
-        "upgrade_tier_id": upgrade,
-        "forecasted_tier_id": standing.tier.id,
-    }
+    progress: shapes.SpendProgress | shapes.PointsProgress | shapes.OrdersProgress
+    forecast = standing.tier.id
     if mode == "spend":
-        progress.update(
+        progress = shapes.SpendProgress(
+            valid_until=valid_until,
+            upgrade_tier_id=upgrade,
+            forecasted_tier_id=forecast,
             spend_needed_for_renewal=None,
             spend_needed_for_upgrade=None if needed is None else view.amount(needed),
-            tier_spend={"now": view.amount(standing.measure), "at_expiration": None},
+            tier_spend=shapes.MoneyMeasure(now=view.amount(standing.measure), at_expiration=None),
         )
     else:
-        progress.update(
-            {
-                f"{mode}_needed_for_renewal": None,
-                f"{mode}_needed_for_upgrade": None if needed is None else int(needed),
-                f"tier_{mode}": {"now": int(standing.measure), "at_expiration": None},
-            }
+        measure = shapes.CountMeasure(now=int(standing.measure), at_expiration=None)
+        upgrade_count = None if needed is None else int(needed)
+        progress = (
+            shapes.PointsProgress(
+                valid_until=valid_until,
+                upgrade_tier_id=upgrade,
+                forecasted_tier_id=forecast,
+                points_needed_for_renewal=None,
+                points_needed_for_upgrade=upgrade_count,
+                tier_points=measure,
+            )
+            if mode == "points"
+            else shapes.OrdersProgress(
+                valid_until=valid_until,
+                upgrade_tier_id=upgrade,
+                forecasted_tier_id=forecast,
+                orders_needed_for_renewal=None,
+                orders_needed_for_upgrade=upgrade_count,
+                tier_orders=measure,
+            )
         )
-    return {
-        "tier_id": standing.tier.id,
-        "started_at": iso_z(standing.started_at),
-        "expires_at": valid_until,
-        "progress": progress,
-    }
+    return shapes.TierMembership(
+        tier_id=standing.tier.id,
+        started_at=iso_z(standing.started_at),
+        expires_at=valid_until,
+        progress=progress,
+    )
 
 
 def next_birthday(customer: Customer, today: date) -> str | None:
@@ -251,7 +279,7 @@ def next_birthday(customer: Customer, today: date) -> str | None:
     return None
 
 
-def referral_urls(program: LoyaltyProgram, customer: Customer) -> dict[str, str] | None:
+def referral_urls(program: LoyaltyProgram, customer: Customer) -> shapes.ReferralUrls | None:
     if customer.referral_code is None or not any(
         rule.kind == "referral" and rule.enabled for rule in program.document.rules
     ):
@@ -259,15 +287,15 @@ def referral_urls(program: LoyaltyProgram, customer: Customer) -> dict[str, str]
     base = program.document.referral_url_base or program.site.url
     direct = f"{base}{'&' if '?' in base else '?'}ll_ref_id={customer.referral_code}"
     link = quote(direct, safe="")
-    return {
-        "direct": direct,
-        "facebook": f"https://www.facebook.com/sharer/sharer.php?u={link}",
-        "twitter": f"https://twitter.com/intent/tweet?url={link}",
-        "email": f"mailto:?body={link}",
-        "whatsapp": f"https://wa.me/?text={link}",
-        "instagram": direct,
-        "device_share": direct,
-    }
+    return shapes.ReferralUrls(
+        direct=direct,
+        facebook=f"https://www.facebook.com/sharer/sharer.php?u={link}",
+        twitter=f"https://twitter.com/intent/tweet?url={link}",
+        email=f"mailto:?body={link}",
+        whatsapp=f"https://wa.me/?text={link}",
+        instagram=direct,
+        device_share=direct,
+    )
 
 
 def enrolled_customer(
@@ -276,9 +304,11 @@ def enrolled_customer(
     customer = snapshot.customer
     birthday = None
     if customer.birthday_month is not None and customer.birthday_day is not None:
-        birthday = {"month": customer.birthday_month, "day": customer.birthday_day}
-        if customer.birthday_year is not None:
-            birthday["year"] = customer.birthday_year
+        birthday = shapes.Birthday(
+            month=customer.birthday_month,
+            day=customer.birthday_day,
+            year=msgspec.UNSET if customer.birthday_year is None else customer.birthday_year,
+        )
     balances = snapshot.balances
     return out.CustomerEnrolled(
         id=customer.id,
@@ -307,19 +337,18 @@ def enrolled_customer(
     )
 
 
-def rule_outcome_action(outcome: RuleOutcome, view: View) -> dict[str, Any]:
+def rule_outcome_action(outcome: RuleOutcome, view: View) -> shapes.RuleOutcomeAction:
     """The contract's RuleOutcomeAction for a completed rule."""
-    return {
-        "kind": "earned_points_from_rule",
-        "label": variant_of(outcome.rule, None, view.language).title,
-        "date": iso_z(outcome.completed_at),
-        "points": outcome.points,
-        "points_text": points_text(outcome.points, view.language),
-        "rule": {"id": outcome.rule.id, "kind": outcome.rule.kind},
-        "points_will_approve_at": None,
-        "points_will_expire_at": None,
-        "state": "approved",
-    }
+    return shapes.RuleOutcomeAction(
+        label=variant_of(outcome.rule, None, view.language).title,
+        date=iso_z(outcome.completed_at),
+        points=outcome.points,
+        points_text=points_text(outcome.points, view.language),
+        rule=shapes.RuleRef(id=outcome.rule.id, kind=outcome.rule.kind),
+        points_will_approve_at=None,
+        points_will_expire_at=None,
+        state="approved",
+    )
 
 
 async def customer_body(

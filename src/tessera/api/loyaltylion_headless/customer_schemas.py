@@ -4,8 +4,8 @@ Struct is faster than encoding nested dicts, and the contract's shapes are visib
 Discriminated unions carry their discriminator as the Struct's tag (``state`` or ``kind``).
 What is the same for every member of a tier in one view (a rule's or reward's id, kind, limit,
 properties and variant) is encoded once per program version and view (``member_catalog``) and
-carried as ``msgspec.Raw``. Claimed rewards' ``redeemable`` and cart redemptions are still
-built as dicts (``customer``), checked against the contract by the test suite like the rest.
+carried as ``msgspec.Raw``. Claimed rewards' ``redeemable``, cart redemptions and tier
+membership are in ``claimed_schemas``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+
+from .claimed_schemas import (
+    ActiveCartRedemption,
+    AnyRedeemable,
+    Birthday,
+    CartRequirementsDetail,
+    PointsRedemptionSource,
+    ReferralUrls,
+    TierMembership,
+)
 
 
 class Body(msgspec.Struct, kw_only=True):
@@ -70,7 +80,7 @@ class CanRedeemClaimLimitReached(Body, tag_field="state", tag="claim_limit_reach
 
 
 class CanRedeemCartRequirementsNotMet(Body, tag_field="state", tag="cart_requirements_not_met"):
-    cart_requirements_detail: dict[str, Any]
+    cart_requirements_detail: CartRequirementsDetail
 
 
 class CanRedeemMaxRedemptionsForCartReached(
@@ -235,8 +245,8 @@ class ClaimedReward(Body):
     reward_id: int
     title: str
     state: str
-    source: dict[str, Any]
-    redeemable: dict[str, Any]
+    source: PointsRedemptionSource
+    redeemable: AnyRedeemable
     auto_refund_at: str | None
 
 
@@ -262,18 +272,18 @@ class CustomerEnrolled(Body, kw_only=True):
     points_pending: int
     points_spent: int
     enrolled_at: str
-    tier_membership: dict[str, Any] | None
-    birthday: dict[str, int] | None
+    tier_membership: TierMembership | None
+    birthday: Birthday | None
     next_birthday: str | None
     claimed_rewards: list[ClaimedReward]
     available_rewards: list[AvailableReward]
     available_rules: list[AvailableRule]
     history: list[HistoryAction]
-    active_cart_redemptions: list[dict[str, Any]]
+    active_cart_redemptions: list[ActiveCartRedemption]
     email_marketing_consent: ConsentState
     sms_marketing_consent: ConsentState = SMS_UNKNOWN
     receipt_upload_url: str | None = None
-    referral_urls: dict[str, str] | None
+    referral_urls: ReferralUrls | None
 
 
 Customer = CustomerEnrolled | CustomerIdentity
