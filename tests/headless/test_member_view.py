@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.api.loyaltylion_headless.available import member_catalog
-from tessera.api.loyaltylion_headless.configuration import View
+from tessera.api.loyaltylion_headless.view import View
 from tessera.loyalty import rewards
 from tessera.loyalty.program_cache import ProgramCache
 from tests.factories import make_customer

@@ -21,7 +21,6 @@ from tessera.programs.configuration import Limit, ProductCartReward, Reward, Rul
 from . import claimed_schemas as shapes
 from . import customer_schemas as out
 from .configuration import (
-    View,
     limit_of,
     reward_properties,
     reward_shown,
@@ -30,6 +29,7 @@ from .configuration import (
     rule_shown,
     rule_variant,
 )
+from .view import View
 
 _encode = msgspec.json.encode
 

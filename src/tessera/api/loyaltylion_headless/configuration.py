@@ -4,30 +4,24 @@ country see it. Plain data built from the program file; every amount is ``{amoun
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass
-
 import msgspec
 
 from tessera.loyalty.eligibility import priced_in
-from tessera.loyalty.money import CurrencyAmount, money, percentage
+from tessera.loyalty.money import percentage
 from tessera.loyalty.program import LoyaltyProgram, Variant, rule_limit, variant_of
 from tessera.programs.configuration import (
     ActiveSubscriptionDiscountVoucherReward,
     ActiveSubscriptionProductReward,
-    CalendarMembership,
     CartDiscountVoucherReward,
     CartVariableDiscountVoucherReward,
     ClickthroughRule,
     CollectionDiscountVoucherReward,
     CustomReward,
     CustomRule,
-    EnrollmentAnniversaryMembership,
     FacebookLikeRule,
     FreeShippingVoucherReward,
     GiftCardReward,
     InstagramFollowRule,
-    Membership,
     Money,
     ProductCartReward,
     ProductDiscountVoucherReward,
@@ -35,7 +29,6 @@ from tessera.programs.configuration import (
     ReferralRule,
     Reward,
     RewardSpec,
-    RollingMembership,
     Rule,
     TiktokFollowRule,
     TwitterFollowRule,
@@ -45,23 +38,8 @@ from tessera.programs.configuration import (
 
 from . import configuration_schemas as out
 from .texts import per_currency_text, points_text
-
-
-@dataclass(frozen=True, slots=True)
-class View:
-    """Who a response is for: the request's channel, language, currency and country."""
-
-    channel: str
-    language: str
-    currency: str
-    country: str | None
-
-    def money(self, value: Money | None) -> CurrencyAmount | None:
-        amount = money_in(value, self.currency)
-        return None if amount is None else money(amount, self.currency, self.language)
-
-    def amount(self, value: float | None) -> CurrencyAmount | None:
-        return None if value is None else money(value, self.currency, self.language)
+from .tier_configuration import tier_configuration
+from .view import View
 
 
 def limit_of(entry: Rule | Reward) -> out.LimitOut | None:
@@ -251,84 +229,7 @@ def reward_shown(reward: Reward, view: View) -> bool:
     return view.country is None or reward.countries is None or view.country in reward.countries
 
 
-# --- tiers and the rest ------------------------------------------------------------------------
-
-
-def tier_configuration(program: LoyaltyProgram, view: View) -> out.TierConfigurationOut | None:
-    setup = program.document.tiers
-    if setup is None:
-        return None
-    mode = setup.boundary_mode
-    levels = setup.levels
-
-    def bound(value: float) -> out.Bound:
-        return money(value, view.currency, view.language) if mode == "spend" else int(value)
-
-    tiers = []
-    for index, tier in enumerate(levels):
-        lower = money_in(tier.lower_bound, view.currency)
-        if lower is None:
-            return None  # spend tiers without bounds in this currency cannot be shown
-        following = levels[index + 1] if index + 1 < len(levels) else None
-        upper_next = None if following is None else money_in(following.lower_bound, view.currency)
-        if following is not None and upper_next is None:
-            return None
-        upper = None
-        if upper_next is not None:
-            upper = bound(round(upper_next - (0.01 if mode == "spend" else 1), 2))
-        tiers.append(
-            out.TierOut(
-                id=tier.id,
-                name=localized(tier.name, view.language),
-                position=index + 1,
-                hidden=tier.hidden,
-                benefit_ids=list(tier.benefit_ids),
-                kind=mode,
-                lower_bound=bound(lower),
-                upper_bound=upper,
-            )
-        )
-    benefits = []
-    for benefit in setup.benefits:
-        details = None
-        if benefit.details:
-            text = localized(benefit.details, view.language)
-            paragraphs = "".join(
-                f"<p>{html.escape(part.strip())}</p>" for part in text.split("\n\n") if part.strip()
-            )
-            details = out.BenefitDetails(plaintext=text, html=paragraphs)
-        benefits.append(
-            out.BenefitOut(
-                id=benefit.id,
-                label=localized(benefit.label, view.language),
-                secret=benefit.secret,
-                details=details,
-            )
-        )
-    return out.TierConfigurationOut(
-        boundary_mode=mode,
-        tiers=tiers,
-        tier_benefits=benefits,
-        membership=membership_policy(setup.membership),
-    )
-
-
-def membership_policy(membership: Membership) -> out.MembershipPolicy:
-    if isinstance(membership, RollingMembership):
-        return out.RollingPolicy(duration_months=membership.duration_months)
-    if isinstance(membership, CalendarMembership):
-        return out.CalendarPolicy(
-            evaluation_period=out.EvaluationPeriod(
-                starts_on=out.MonthDay(
-                    month=membership.starts_on_month, day=membership.starts_on_day
-                ),
-                duration=out.Months(months=membership.evaluation_months),
-            ),
-            duration=out.Windows(windows=membership.windows),
-        )
-    if isinstance(membership, EnrollmentAnniversaryMembership):
-        return out.AnniversaryPolicy(duration=out.Windows(windows=membership.windows))
-    return out.LifetimePolicy()
+# --- the rest ---------------------------------------------------------------------------------
 
 
 def referee_incentive(program: LoyaltyProgram, view: View) -> out.RefereeIncentiveOut | None:

@@ -26,7 +26,7 @@ from tessera.kit.errors import Invalid
 from tessera.programs.sites import Site
 from tessera.state import Tessera
 
-from .configuration import View
+from .view import View
 
 # The scopes (the contract leaves them undocumented).
 READ = "read_customers"

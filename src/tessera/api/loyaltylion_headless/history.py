@@ -10,8 +10,8 @@ from tessera.loyalty.rewards import Claim
 from tessera.loyalty.snapshot import MemberSnapshot
 
 from . import customer_schemas as out
-from .configuration import View
 from .texts import entered_tier_text, points_added_text, points_text
+from .view import View
 
 _LIFECYCLE = {"pending", "approved", "void", "expired"}
 

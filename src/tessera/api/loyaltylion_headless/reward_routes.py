@@ -18,8 +18,9 @@ from tessera.store.transactions import write_transaction
 
 from . import customer_schemas as out
 from . import schemas
-from .customer import active_cart_redemption, claimed_reward, customer_body
+from .customer import claimed_reward, customer_body
 from .endpoint import WRITE, Call, decode_body, headless_endpoint
+from .redeemables import active_cart_redemption
 
 VOUCHER_KINDS = (
     "cart_discount_voucher",

@@ -25,7 +25,7 @@ from tessera.store.transactions import write_transaction
 
 from . import customer_schemas as out
 from . import schemas
-from .configuration import View, configuration_bytes
+from .configuration import configuration_bytes
 from .customer import (
     customer_body,
     customer_identity,
@@ -35,6 +35,7 @@ from .customer import (
 from .endpoint import READ, WRITE, Call, decode_body, headless_endpoint
 from .reward_routes import reward_routes
 from .rule_routes import rule_routes
+from .view import View
 
 MAX_CART_AMOUNT = 10**12
 
