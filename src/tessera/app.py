@@ -24,6 +24,7 @@ from tessera.kit.collector import tuned_for_serving
 from tessera.logs import LEVELS, configure_logging
 from tessera.metrics import Metrics, MetricsEndpoint
 from tessera.observability import AccessLog, ObservabilityMiddleware
+from tessera.points_schedule import points_forever
 from tessera.purge import purge_forever
 from tessera.readiness import readyz
 from tessera.state import Tessera
@@ -78,14 +79,19 @@ def create_app(settings: Settings | None = None) -> TesseraApp:
     @asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[dict[str, Any]]:
         tessera = Tessera.start(settings)
-        purging = asyncio.create_task(purge_forever(tessera, settings.purge_interval))
+        background = [
+            asyncio.create_task(purge_forever(tessera, settings.purge_interval)),
+            asyncio.create_task(points_forever(tessera, settings.points_interval)),
+        ]
         try:
             with tuned_for_serving():
                 yield {"tessera": tessera}
         finally:
-            purging.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purging
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await tessera.close()
             if access_log is not None:
                 access_log.flush()

@@ -117,6 +117,8 @@ class Settings:
     keepalive_timeout: int = 5
     max_connections: int = 1000
     purge_interval: int = 60
+    # How often each worker approves and expires points (the program file's ``points``).
+    points_interval: int = 60
     # Seals stored idempotent answers; unset, a key file is created (docs/configuration.md).
     secret_key: str | None = field(default=None, repr=False)
 
@@ -155,6 +157,7 @@ class Settings:
             ),
             max_connections=_count(env, "TESSERA_MAX_CONNECTIONS", defaults.max_connections),
             purge_interval=_seconds(env, "TESSERA_PURGE_INTERVAL", defaults.purge_interval),
+            points_interval=_seconds(env, "TESSERA_POINTS_INTERVAL", defaults.points_interval),
             secret_key=_secret_key(env.get("TESSERA_SECRET_KEY") or None),
         )
 

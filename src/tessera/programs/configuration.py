@@ -398,11 +398,31 @@ class RefereeIncentive(Struct, frozen=True):
     maximum_discount: Money | None = None
 
 
+# --- points: approval and expiry ---------------------------------------------------------------
+
+
+class PointsExpiry(Struct, frozen=True):
+    """``inactivity``: a member's whole approved balance expires ``days`` after their last
+    earning or spending. ``fixed_age``: approved points expire ``days`` after they were approved,
+    oldest first (spending and removals use the oldest points first)."""
+
+    mode: Literal["inactivity", "fixed_age"]
+    days: Annotated[int, msgspec.Meta(ge=1, le=3650)]
+
+
+class PointsPolicy(Struct, frozen=True):
+    # Points earned from an order stay pending this many days, then approve (0: at once); a
+    # refund or cancellation before then voids them.
+    order_pending_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 0
+    expiry: PointsExpiry | None = None
+
+
 # --- the document ------------------------------------------------------------------------------
 
 
 class ProgramDocument(Struct, frozen=True):
     auto_enrol: bool = True
+    points: PointsPolicy = PointsPolicy()
     rules: list[Rule] = []
     rewards: list[Reward] = []
     tiers: TierSetup | None = None
@@ -482,6 +502,14 @@ def _leaves(error: ValidationError) -> list[ValidationError]:
     branches: dict[Any, list[ValidationError]] = {}
     for sub in error.context:
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    typed = [
+        subs
+        for subs in branches.values()
+        if not (len(subs) == 1 and subs[0].validator == "type" and not subs[0].relative_path)
+    ]
+    if len(typed) == 1:
+        # ``X | None`` given an object: what is wrong with it as an X, tag errors included.
+        return [leaf for sub in typed[0] for leaf in _leaves(sub)]
     matching = [subs for subs in branches.values() if not any(_is_tag_error(e) for e in subs)]
     if len(matching) > 1:
         # ``X | None`` and ``number | map``: drop the branches of the wrong type altogether.

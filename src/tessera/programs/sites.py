@@ -258,3 +258,10 @@ async def find_site_by_token(conn: AsyncConnection, token: str) -> tuple[Site, s
         )
     ).one_or_none()
     return None if row is None else (_site(row), row.secret_hash)
+
+
+async def program_ids(conn: AsyncConnection) -> list[int]:
+    """Every program's id, oldest first (for the scheduled tasks that visit each program)."""
+    return [
+        int(row[0]) for row in await conn.execute(sa.select(programs.c.id).order_by(programs.c.id))
+    ]
