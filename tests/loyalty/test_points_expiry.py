@@ -7,11 +7,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.config import Settings
 from tessera.customers.service import Customer
+from tessera.kit.clock import iso_z
 from tessera.loyalty import expiry, ledger
 from tessera.points_schedule import expire_points
 from tessera.programs.configuration import PointsExpiry
@@ -98,9 +100,7 @@ async def test_pending_points_do_not_expire_but_count_as_activity(
     assert (balances.approved, balances.pending) == (0, 40)
 
 
-async def test_a_program_without_expiry_keeps_its_points(
-    db: AsyncEngine, tessera: Tessera
-) -> None:
+async def test_a_program_without_expiry_keeps_its_points(db: AsyncEngine, tessera: Tessera) -> None:
     tenant = await make_tenant(db)
     member = await make_customer(db, tenant, "m1")
     await entry(db, tenant, member, 100, "approved", START)
@@ -132,3 +132,26 @@ def test_the_next_expiry_is_the_oldest_unspent_points_age_or_the_last_activity()
     inactive = PointsExpiry(mode="inactivity", days=30)
     assert expiry.next_expiry(entries, inactive) == START + 50 * DAY
     assert expiry.next_expiry([(10, "approved", START), (-10, "spent", START)], fixed) is None
+
+
+async def test_the_member_view_shows_when_each_unspent_earning_expires(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    tenant = await make_tenant(db, program=expiring("fixed_age", 365))
+    member = await make_customer(db, tenant, "m1")
+    now = datetime.now(UTC).replace(microsecond=0)
+    await entry(db, tenant, member, 100, "approved", now - 100 * DAY)  # spent below
+    await entry(db, tenant, member, 50, "approved", now - 10 * DAY)
+    await entry(db, tenant, member, -100, "spent", now - 5 * DAY)
+    response = await client.get(
+        f"/headless/2025-06/{tenant.site.id}/customers/m1",
+        params={"channel": "web"},
+        headers={"Authorization": f"Bearer {tenant.api_key}"},
+    )
+    assert response.status_code == 200, response.text
+    history = response.json()["customer"]["history"]
+    added = [action for action in history if action["kind"] == "points_added"]
+    assert [a["points_will_expire_at"] for a in added] == [
+        iso_z(now + 355 * DAY),
+        None,
+    ]

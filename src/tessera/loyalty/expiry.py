@@ -30,7 +30,8 @@ _c = ledger_entries.c
 _SPENDABLE = one_of(_c.state, ledger.SPENDABLE)
 _EARNED = sa.and_(_c.state == constant("approved"), _c.points > constant(0))
 # What counts as activity for ``inactivity``: earning (pending or approved) and spending.
-_ACTIVE = sa.and_(one_of(_c.state, ("approved", "pending", "spent")), _c.points != constant(0))
+_ACTIVE_STATES = ("approved", "pending", "spent")
+_ACTIVE = sa.and_(one_of(_c.state, _ACTIVE_STATES), _c.points != constant(0))
 
 
 def _sum(condition: sa.ColumnElement[bool]) -> Any:
@@ -153,3 +154,34 @@ def next_expiry(entries: list[tuple[int, str, datetime]], policy: PointsExpiry) 
             continue
         return at + days
     return None
+
+
+def entry_expiries(
+    newest_first: list[ledger.Entry], approved_balance: int, policy: PointsExpiry | None
+) -> dict[int, datetime]:
+    """When each approved earning among ``newest_first`` expires, if it is still (partly)
+    unspent: spending takes the oldest points first, so the unspent points are the newest
+    earnings that add up to the approved balance. ``inactivity`` expires them all together,
+    ``days`` after the newest earning or spending."""
+    if policy is None or approved_balance <= 0:
+        return {}
+    days = timedelta(days=policy.days)
+    last_active = next(
+        (e.created_at for e in newest_first if e.points != 0 and e.state in _ACTIVE_STATES),
+        None,
+    )
+    expiries: dict[int, datetime] = {}
+    remaining = approved_balance
+    for entry in newest_first:
+        if remaining <= 0:
+            break
+        if entry.state != "approved" or entry.points <= 0:
+            continue
+        if policy.mode == "inactivity":
+            if last_active is None:
+                break
+            expiries[entry.id] = last_active + days
+        else:
+            expiries[entry.id] = entry.created_at + days
+        remaining -= entry.points
+    return expiries

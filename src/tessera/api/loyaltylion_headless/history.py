@@ -3,7 +3,10 @@ snapshot's history, newest first."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from tessera.kit.clock import iso_z
+from tessera.loyalty.expiry import entry_expiries
 from tessera.loyalty.ledger import Entry
 from tessera.loyalty.program import LoyaltyProgram, variant_of
 from tessera.loyalty.rewards import Claim
@@ -28,9 +31,14 @@ def rule_title(program: LoyaltyProgram, rule_id: int, language: str) -> str:
 
 
 def history_action(
-    program: LoyaltyProgram, entry: Entry, claims: dict[int, Claim], view: View
+    program: LoyaltyProgram,
+    entry: Entry,
+    claims: dict[int, Claim],
+    view: View,
+    expires: datetime | None = None,
 ) -> out.HistoryAction:
     label = entry.label or ""
+    expires_at = None if expires is None else iso_z(expires)
     at = iso_z(entry.created_at)
     language = view.language
     match entry.kind:
@@ -44,6 +52,7 @@ def history_action(
                 points=entry.points,
                 points_text=points_text(entry.points, language),
                 rule=out.RuleRef(id=entry.rule_id, kind=rule.kind if rule else "custom"),
+                points_will_expire_at=expires_at,
                 state=entry.state if entry.state in _LIFECYCLE else "approved",
             )
         case "redeemed_points_for_reward":
@@ -86,6 +95,7 @@ def history_action(
         date=at,
         points=entry.points,
         points_text=points_text(entry.points, language),
+        points_will_expire_at=expires_at,
         state=entry.state if entry.state in ("approved", "void", "expired") else "approved",
     )
 
@@ -94,4 +104,10 @@ def history(
     program: LoyaltyProgram, snapshot: MemberSnapshot, view: View
 ) -> list[out.HistoryAction]:
     claims = {claim.id: claim for claim in snapshot.claims}
-    return [history_action(program, entry, claims, view) for entry in snapshot.history]
+    expiries = entry_expiries(
+        snapshot.history, snapshot.balances.approved, program.document.points.expiry
+    )
+    return [
+        history_action(program, entry, claims, view, expiries.get(entry.id))
+        for entry in snapshot.history
+    ]
