@@ -27,7 +27,9 @@ from tessera.loyalty.order_store import Order, points_recorded, save_points
 from tessera.loyalty.program import LoyaltyProgram, variant_of
 from tessera.loyalty.rules import member_tier_id, require_member
 from tessera.programs.configuration import PurchaseRule
+from tessera.store.tables import MAX_ID
 
+MAX_POINTS = MAX_ID
 # Orders reach Tessera from the shop's platform: the purchase rule's web channel.
 ORDER_CHANNEL = "web"
 
@@ -51,7 +53,9 @@ def purchase_award(
     if channel not in rule.channels or not variant.enabled or spend <= ZERO:
         return PurchaseAward(points=0, rule_id=rule.id, label=label)
     units = math.floor(spend / Decimal(str(rule.per_currency_unit)))
-    return PurchaseAward(points=units * variant.points, rule_id=rule.id, label=label)
+    # At most what a ledger entry holds (an Integer on every backend).
+    points = min(units * variant.points, MAX_POINTS)
+    return PurchaseAward(points=points, rule_id=rule.id, label=label)
 
 
 def new_order_points_state(program: LoyaltyProgram) -> ledger.EntryState:

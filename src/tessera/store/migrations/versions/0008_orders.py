@@ -13,7 +13,8 @@ from alembic import op
 revision = "0008_orders"
 down_revision = "0007_revocations"
 branch_labels = None
-depends_on = None
+# It alters the loyalty branch's tables (ledger_entries, referee_incentives).
+depends_on = ("0003_loyalty",)
 
 Timestamp = sa.DateTime(timezone=True)
 
