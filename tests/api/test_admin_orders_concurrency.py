@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.store.tables import ledger_entries, orders
-from tests.api.test_admin_orders import order_body, shop, state
+from tests.api.order_helpers import order_body, shop, state
 from tests.contract import assert_matches_contract
 from tests.factories import make_customer
 
