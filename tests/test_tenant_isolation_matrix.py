@@ -53,6 +53,22 @@ def rule(rule_id: int) -> Callable[[Program], Any]:
     return lambda b: {"rule_id": rule_id, "customer_merchant_id": b.merchant_id}
 
 
+def order_id(p: Program) -> str:
+    return f"{p.name}-order-1"
+
+
+def order_of(p: Program) -> dict[str, Any]:
+    """A paid order of ``p``'s member (placed in ``two_programs``)."""
+    return {
+        "customer_id": p.merchant_id,
+        "customer_email": p.email,
+        "merchant_id": order_id(p),
+        "total": "10.00",
+        "total_shipping": "0",
+        "payment_status": "paid",
+    }
+
+
 CUSTOMER = "/v1/customers/{customer}"
 PM = "/v1/payment_methods/{payment_method}"
 MATRIX: dict[str, list[Cell]] = {
@@ -74,6 +90,33 @@ MATRIX: dict[str, list[Cell]] = {
             a.site_secret,
             json={"channel": "web", "customer": {"merchant_id": b.merchant_id, "email": b.email}},
         ),
+    ],
+    "POST /v2/orders": [
+        # B's site, B's member and B's order number
+        lambda a, b: Probe(
+            "POST",
+            f"/v2/orders?site_id={b.site_id}",
+            a.api_key,
+            json=order_of(b),
+        )
+    ],
+    "GET /v2/orders": [lambda a, b: Probe("GET", "/v2/orders", a.api_key, "own_only")],
+    "GET /v2/orders/{merchant_id}": [
+        lambda a, b: Probe("GET", f"/v2/orders/{order_id(b)}", a.api_key)
+    ],
+    "PUT /v2/orders/{merchant_id}": [
+        lambda a, b: Probe(
+            "PUT",
+            f"/v2/orders/{order_id(b)}",
+            a.api_key,
+            json={
+                "payment_status": "paid",
+                "refund_status": "refunded",
+                "cancellation_status": "cancelled",
+                "total_paid": "10.00",
+                "total_refunded": "10.00",
+            },
+        )
     ],
     # Headless API: B's site, with A's key
     f"GET {HEADLESS}/{{site_id}}/configuration": [headless("/configuration", method="GET")],
@@ -326,7 +369,11 @@ async def run_matrix(client: httpx.AsyncClient, a: Program, b: Program) -> list[
 
 
 async def two_programs(client: httpx.AsyncClient, db: AsyncEngine) -> tuple[Program, Program]:
-    return await make_program(client, db, "Alpha"), await make_program(client, db, "Bravo")
+    programs = await make_program(client, db, "Alpha"), await make_program(client, db, "Bravo")
+    for p in programs:
+        placed = await client.post("/v2/orders", json=order_of(p), headers=p.api_key)
+        assert placed.status_code == 201, placed.text
+    return programs
 
 
 def test_every_route_has_a_tenant_matrix_entry() -> None:
@@ -371,3 +418,8 @@ async def test_another_programs_attempts_leave_a_programs_things_as_they_were(
     )
     assert [c["state"] for c in member["customer"]["claimed_rewards"]] == ["approved"]
     assert member["customer"]["birthday"] is None
+    order = ok(await client.get(f"/v2/orders/{order_id(b)}", headers=b.api_key))["order"]
+    assert (order["refund_status"], order["cancellation_status"]) == (
+        "not_refunded",
+        "not_cancelled",
+    )

@@ -26,7 +26,11 @@ def path_number(request: Request, name: str) -> int:
     that no record could have is for the lookup to refuse (``Tessera.site_for`` answers 404),
     as is one too long to read or fractional; anything that is not a number is a 400 naming
     the parameter."""
-    raw = str(request.path_params[name])
+    return read_number(name, str(request.path_params[name]))
+
+
+def read_number(name: str, raw: str) -> int:
+    """``path_number``'s reading of any parameter's text (a query's ``?site_id=`` too)."""
     found = _NUMBER.fullmatch(raw)
     if found is None:
         raise Invalid(f"Invalid {name}", {name: "must be a number"})

@@ -194,3 +194,17 @@ async def find_customer_by_id(
         query = query.with_for_update()
     row = (await conn.execute(query)).one_or_none()
     return None if row is None else _customer(row)
+
+
+async def customers_by_ids(
+    conn: AsyncConnection, program_id: int, customer_ids: list[int]
+) -> dict[int, Customer]:
+    """The program's customers among ``customer_ids`` (a listing's page), in one query."""
+    if not customer_ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(customers).where(
+            customers.c.program_id == program_id, customers.c.id.in_(set(customer_ids))
+        )
+    )
+    return {row.id: _customer(row) for row in rows}

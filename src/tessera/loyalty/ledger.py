@@ -76,9 +76,10 @@ async def record(
     claimed_reward_id: int | None = None,
     tier_id: int | None = None,
     label: str | None = None,
-    spend: float | None = None,
+    spend: float | Decimal | None = None,
     channel: str | None = None,
     at: datetime | None = None,
+    order_id: int | None = None,
 ) -> int:
     """Append one entry and return its id. Spent and expired points are negative amounts."""
     row = {
@@ -96,6 +97,7 @@ async def record(
         "spend": None if spend is None else Decimal(str(round(spend, 2))),
         "channel": channel,
         "created_at": at or utcnow(),
+        "order_id": order_id,
     }
     return int(await _RECORD.scalar(conn, row))
 
@@ -122,6 +124,7 @@ async def take_back(
     rule_id: int | None = None,
     label: str | None = None,
     at: datetime | None = None,
+    order_id: int | None = None,
 ) -> int:
     """Take up to ``points`` back from the approved balance, never leaving it below zero, and
     return how many were taken (the caller records what could not be). The caller holds the
@@ -139,6 +142,7 @@ async def take_back(
             rule_id=rule_id,
             label=label,
             at=at,
+            order_id=order_id,
         )
     return taken
 

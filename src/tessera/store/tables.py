@@ -343,3 +343,54 @@ revocations = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("version", sa.BigInteger, nullable=False),
 )
+
+
+# --- Orders (migration 0008_orders) ------------------------------------------------------------
+
+# An order as the merchant's platform reports it (Admin API POST/PUT /v2/orders). Money is
+# exact: Numeric(14, 4) holds the 10 whole and 4 decimal digits the API accepts, which also
+# survive SQLite's REAL storage unchanged. The points the order earned are ledger entries that
+# carry its id; what a refund could not take back (the customer had spent it) is kept here.
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("site_id", sa.Integer, sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("merchant_id", sa.String(255), nullable=False),
+    sa.Column("merchant_number", sa.String(255), nullable=True),
+    sa.Column("total", sa.Numeric(14, 4), nullable=False),
+    sa.Column("total_shipping", sa.Numeric(14, 4), nullable=False),
+    sa.Column("total_paid", sa.Numeric(14, 4), nullable=False),
+    sa.Column("total_refunded", sa.Numeric(14, 4), nullable=False),
+    # not_paid | partially_paid | paid; not_refunded | partially_refunded | refunded;
+    # not_cancelled | cancelled.
+    sa.Column("payment_status", sa.String(20), nullable=False),
+    sa.Column("refund_status", sa.String(20), nullable=False),
+    sa.Column("cancellation_status", sa.String(20), nullable=False),
+    sa.Column("guest", sa.Boolean, nullable=False),
+    # [{"code": ..., "amount": "1.50"}] and [claimed reward id, ...], as the order carried them.
+    sa.Column("discount_codes", sa.JSON, nullable=False),
+    sa.Column("claimed_reward_ids", sa.JSON, nullable=False),
+    sa.Column("ip_address", sa.String(64), nullable=True),
+    sa.Column("user_agent", sa.String(1000), nullable=True),
+    sa.Column("referral_id", sa.String(255), nullable=True),
+    sa.Column("tracking_id", sa.String(255), nullable=True),
+    # What the purchase rule paid when the order was first paid (NULL: never paid yet); the
+    # points it should hold now are derived from this and its state.
+    sa.Column("points_earned", sa.Integer, nullable=True),
+    sa.Column("points_not_taken_back", sa.Integer, nullable=False),
+    sa.Column("ordered_at", Timestamp, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    # Decides between two workers creating the same order: the loser's insert does nothing.
+    sa.UniqueConstraint("program_id", "merchant_id", name="uq_orders_merchant_id"),
+    sa.Index("ix_orders_program_id", "program_id", "id"),
+    sa.Index("ix_orders_customer_id", "customer_id"),
+)
+
+ledger_entries.append_column(sa.Column("order_id", sa.Integer, nullable=True))
+sa.Index("ix_ledger_entries_order_id", ledger_entries.c.order_id)
+# A referral completes once: with the referred friend's first paid order.
+referee_incentives.append_column(sa.Column("completed_order_id", sa.Integer, nullable=True))
