@@ -88,6 +88,9 @@ REQUIRES: dict[str, Requirement] = {
     "GET /v2/orders": Admin("read_orders"),
     "GET /v2/orders/{merchant_id}": Admin("read_orders"),
     "PUT /v2/orders/{merchant_id}": Admin("write_orders"),
+    "POST /v2/activities": Admin("write_customers"),
+    "GET /v2/activities": Admin("read_customers"),
+    "PUT /v2/activities/{name}/{merchant_id}": Admin("write_customers"),
     "GET /v1/customers": Stripe("customers:read"),
     "POST /v1/customers": Stripe("customers:write"),
     "GET /v1/customers/{customer}": Stripe("customers:read"),
@@ -146,7 +149,10 @@ def request_for(operation: str, p: Program) -> Request:
     method, template = operation.split(" ", 1)
     values = {
         "site_id": str(p.site_id),
-        "merchant_id": p.merchant_id,
+        "name": "write_review",
+        "merchant_id": f"{p.name}-review"
+        if template.startswith("/v2/activities")
+        else p.merchant_id,
         "customer": p.customer,
         "payment_method": p.claimed_payment_method if "/claim/" in template else p.payment_method,
     }

@@ -118,6 +118,20 @@ MATRIX: dict[str, list[Cell]] = {
             },
         )
     ],
+    "POST /v2/activities": [
+        lambda a, b: Probe(
+            "POST",
+            f"/v2/activities?site_id={b.site_id}",
+            a.api_key,
+            json={"name": "write_review", "customer_id": b.merchant_id, "customer_email": b.email},
+        )
+    ],
+    "GET /v2/activities": [lambda a, b: Probe("GET", "/v2/activities", a.api_key, "own_only")],
+    "PUT /v2/activities/{name}/{merchant_id}": [
+        lambda a, b: Probe(
+            "PUT", f"/v2/activities/write_review/{b.name}-review", a.api_key, json={"state": "void"}
+        )
+    ],
     # Headless API: B's site, with A's key
     f"GET {HEADLESS}/{{site_id}}/configuration": [headless("/configuration", method="GET")],
     f"GET {HEADLESS}/{{site_id}}/customers/{{merchant_id}}": [

@@ -111,6 +111,14 @@ async def make_program(client: httpx.AsyncClient, db: AsyncEngine, name: str) ->
         headers=auth,
     )
     webview_url = str(ok(webview, 201)["webview_session"]["url"])
+    # An activity to address by name and merchant_id (``f"{name}-review"``).
+    activity = {"name": "write_review", "merchant_id": f"{name}-review"}
+    tracked = await client.post(
+        "/v2/activities",
+        json={**activity, "customer_id": merchant_id, "customer_email": email},
+        headers=auth,
+    )
+    assert tracked.status_code == 201, tracked.text
     secret = {"Authorization": f"Bearer {keys.secret_key}"}
     idempotency_key = f"order-{name}"
     customer = ok(

@@ -6,11 +6,16 @@ redemption, negative; its refund is a positive ``spent`` entry), ``expired`` (ne
 ``void`` (cancelled; counts for nothing). ``kind`` says what the entry is in the customer's
 history: ``earned_points_from_rule``, ``redeemed_points_for_reward``, ``redemption_refunded``,
 ``points_added``, ``points_removed``, ``points_expired`` or ``entered_tier`` (0 points).
+
+Pending points move on by appending, never by changing an entry (tessera.loyalty.pending): an
+approval adds ``-p pending`` and ``+p approved``, a void ``-p pending``, each with ``settles_id``
+naming the pending entry and the kind ``pending_approved`` or ``pending_voided``. Those entries
+are not in the history: the pending entry they settle shows as approved or void instead.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -32,7 +37,10 @@ EntryKind = Literal[
     "points_removed",
     "points_expired",
     "entered_tier",
+    "pending_approved",
+    "pending_voided",
 ]
+SETTLEMENTS = ("pending_approved", "pending_voided")
 SPENDABLE = ("approved", "spent", "expired")
 
 
@@ -80,6 +88,8 @@ async def record(
     channel: str | None = None,
     at: datetime | None = None,
     order_id: int | None = None,
+    activity_id: int | None = None,
+    settles_id: int | None = None,
 ) -> int:
     """Append one entry and return its id. Spent and expired points are negative amounts."""
     row = {
@@ -98,6 +108,8 @@ async def record(
         "channel": channel,
         "created_at": at or utcnow(),
         "order_id": order_id,
+        "activity_id": activity_id,
+        "settles_id": settles_id,
     }
     return int(await _RECORD.scalar(conn, row))
 
@@ -125,6 +137,7 @@ async def take_back(
     label: str | None = None,
     at: datetime | None = None,
     order_id: int | None = None,
+    activity_id: int | None = None,
 ) -> int:
     """Take up to ``points`` back from the approved balance, never leaving it below zero, and
     return how many were taken (the caller records what could not be). The caller holds the
@@ -143,18 +156,33 @@ async def take_back(
             label=label,
             at=at,
             order_id=order_id,
+            activity_id=activity_id,
         )
     return taken
 
 
 _CUSTOMER: sa.BindParameter[int] = sa.bindparam("customer_id")
 _SINCE = sa.bindparam("since", type_=ledger_entries.c.created_at.type)
-# Tier measures count what was earned from ``since`` (the window's start; the epoch: all time).
+# Tier measures count what was earned from ``since`` (the window's start; the epoch: all time):
+# a pending entry counts from when it was earned, so its approval adds nothing and its void
+# takes it out again.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_kind = sa.func.coalesce(ledger_entries.c.kind, constant("none"))
 _MEASURED = sa.and_(
     one_of(ledger_entries.c.state, ("approved", "pending")),
-    ledger_entries.c.points >= constant(0),
+    _kind != constant("pending_approved"),
+    sa.or_(ledger_entries.c.points >= constant(0), _kind == constant("pending_voided")),
     ledger_entries.c.created_at >= _SINCE,
+)
+_settling = ledger_entries.alias("settling")
+# Of a pending entry: the kind of the entries that settled it (approved or voided), or NULL.
+_SETTLED = sa.case(
+    (
+        ledger_entries.c.state == constant("pending"),
+        sa.select(sa.func.max(_settling.c.kind))
+        .where(_settling.c.settles_id == ledger_entries.c.id)
+        .scalar_subquery(),
+    )
 )
 
 
@@ -265,6 +293,8 @@ _COMPLETION_TIMES = sa.select(ledger_entries.c.created_at).where(
     ledger_entries.c.rule_id == sa.bindparam("rule_id"),
     ledger_entries.c.kind == constant("earned_points_from_rule"),
     ledger_entries.c.state != constant("void"),
+    # Declined while pending: not a completion (an approved one voided later still is).
+    sa.func.coalesce(_SETTLED, constant("none")) != constant("pending_voided"),
 )
 
 
@@ -284,16 +314,19 @@ _NEWEST = (
     .over(order_by=(ledger_entries.c.created_at.desc(), ledger_entries.c.id.desc()))
     .label("newest")
 )
-# A member's history (the newest HISTORY_LENGTH entries; refund entries are left out, the
-# refunded redemption shows as void) and every entry that is a mark (a rule completion that is
-# not void, a tier entered), older ones included: one query, newest first.
+# A member's history (the newest HISTORY_LENGTH entries; refund and settlement entries are
+# left out: the refunded redemption shows as void, the settled pending entry as approved or
+# void) and every entry that is a mark (a rule completion that is not void, a tier entered),
+# older ones included: one query, newest first.
 _VISIBLE = (
-    sa.select(*_ENTRY, _NEWEST)
+    sa.select(*_ENTRY, _SETTLED.label("settled"), _NEWEST)
     .where(
         ledger_entries.c.customer_id == _CUSTOMER,
         sa.or_(
             ledger_entries.c.kind.is_(None),
-            ledger_entries.c.kind != constant("redemption_refunded"),
+            ledger_entries.c.kind.not_in(
+                [constant(kind) for kind in ("redemption_refunded", *SETTLEMENTS)]
+            ),
         ),
     )
     .subquery()
@@ -331,7 +364,11 @@ async def member_ledger(conn: AsyncConnection, customer_id: int) -> tuple[list[E
     completions: dict[int, list[datetime]] = {}
     last: Entry | None = None
     for row in await _PREPARED_MEMBER_LEDGER.rows(conn, {"customer_id": customer_id}):
-        entry = _entry(row[:-1])
+        entry = _entry(row[:-2])
+        settled = row[-2]
+        if settled is not None:
+            state: EntryState = "approved" if settled == "pending_approved" else "void"
+            entry = replace(entry, state=state)
         if row[-1] <= HISTORY_LENGTH:
             history.append(entry)
         if entry.kind == "entered_tier":

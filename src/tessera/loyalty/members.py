@@ -45,9 +45,11 @@ async def enrol(
     currency: str,
     now: datetime,
     created: bool = False,
+    activity_id: int | None = None,
 ) -> tuple[Customer, list[rules.RuleOutcome]]:
     """Make a guest a member and award join_program; a member stays as they are. ``created``:
-    the customer was created in this transaction, so has no ledger entries to read yet."""
+    the customer was created in this transaction, so has no ledger entries to read yet;
+    ``activity_id``: the tracked activity ($signup) the points are earned for."""
     if customer.state == "blocked":
         raise Conflict("customer_blocked", "This customer is blocked from the program")
     if customer.state == "enrolled":
@@ -66,6 +68,7 @@ async def enrol(
         channel=channel,
         currency=currency,
         now=now,
+        activity_id=activity_id,
     )
     return customer, outcomes
 

@@ -51,8 +51,11 @@ async def complete_rule(
     channel: str,
     currency: str,
     now: datetime,
+    activity_id: int | None = None,
 ) -> RuleOutcome:
-    """Award ``rule`` to ``customer`` or raise Conflict with the contract's code."""
+    """Award ``rule`` to ``customer`` or raise Conflict with the contract's code. The points
+    start in the rule's initial state (pending ones wait for tessera.loyalty.pending);
+    ``activity_id``: the tracked activity they are earned for."""
     require_member(customer)
     state = await tiers.tier_state(conn, program, customer, currency, now)
     tier_id = None if state is None or state.standing is None else state.standing.tier.id
@@ -70,13 +73,14 @@ async def complete_rule(
         program_id=program.id,
         customer_id=customer.id,
         points=variant.points,
-        state="approved",
+        state=rule.initial_state,
         reason=f"rule {rule.id}",
         kind="earned_points_from_rule",
         rule_id=rule.id,
         label=variant.title,
         channel=channel,
         at=now,
+        activity_id=activity_id,
     )
     # The tier after the award follows from the state read before it (one entry added).
     if state is not None:
@@ -94,6 +98,7 @@ async def trigger_rules(
     channel: str,
     currency: str,
     now: datetime,
+    activity_id: int | None = None,
 ) -> list[RuleOutcome]:
     """Complete each rule the customer can complete now; skip (silently) those they cannot:
     a session that happens to view a page a sixth time a day is not an error."""
@@ -102,7 +107,14 @@ async def trigger_rules(
         try:
             outcomes.append(
                 await complete_rule(
-                    conn, program, customer, rule, channel=channel, currency=currency, now=now
+                    conn,
+                    program,
+                    customer,
+                    rule,
+                    channel=channel,
+                    currency=currency,
+                    now=now,
+                    activity_id=activity_id,
                 )
             )
         except Conflict:

@@ -34,6 +34,8 @@ Money = Amount | dict[str, Amount]
 Channel = Literal["web", "pos", "mobile"]
 CHANNELS: tuple[Channel, ...] = ("web", "pos", "mobile")
 Interval = Literal["day", "week", "month", "year", "forever"]
+# Whether a completion's points start spendable or wait for the merchant (Update Activity).
+Approval = Literal["approved", "pending"]
 OrderType = Literal["all", "one_time", "subscription"]
 
 
@@ -74,10 +76,18 @@ class RuleSpec(Struct, tag_field="kind", frozen=True):
     channels: list[Channel] = msgspec.field(default_factory=lambda: list(CHANNELS))
     limit: Limit | None = None
     tier_variants: list[TierVariant] = []
+    # Left out: the kind's own default (``pending`` for reviews, ``approved`` otherwise).
+    approval: Approval | None = None
 
     kind: ClassVar[str]
     # Rules a customer completes by calling a headless rule-completion endpoint.
     completable: ClassVar[bool] = False
+    default_approval: ClassVar[Approval] = "approved"
+
+    @property
+    def initial_state(self) -> Approval:
+        """The state a completion's points start in."""
+        return self.approval or self.default_approval
 
 
 class JoinProgramRule(RuleSpec, tag="join_program", kw_only=True, frozen=True):
@@ -123,6 +133,14 @@ class CustomRule(RuleSpec, tag="custom", kw_only=True, frozen=True):
     completable: ClassVar[bool] = True
 
 
+class ReviewRule(RuleSpec, tag="review", kw_only=True, frozen=True):
+    """Completed by an activity ``$review`` (Admin API); its points wait for the merchant's
+    moderation unless ``approval: approved``."""
+
+    kind: ClassVar[str] = "review"
+    default_approval: ClassVar[Approval] = "pending"
+
+
 class ReferralRule(RuleSpec, tag="referral", kw_only=True, frozen=True):
     trigger: Literal["any_purchase", "qualifying_purchase"] = "any_purchase"
     kind: ClassVar[str] = "referral"
@@ -164,6 +182,7 @@ Rule = (
     | NewsletterSignupRule
     | ClickthroughRule
     | CustomRule
+    | ReviewRule
     | ReferralRule
     | LoyaltyPassInstallRule
     | FacebookLikeRule
@@ -606,6 +625,7 @@ def _semantic_errors(document: ProgramDocument) -> dict[str, str]:
         where = f"$.rules[{index}]"
         _check_text(details, f"{where}.title", rule.title)
         _check_entry(details, where, rule.channels, rule.tier_variants, tier_ids)
+    _check_custom_names(details, document.rules)
     mobile = [r for r in document.rules if isinstance(r, CustomRule) and r.trigger != "api"]
     if len(mobile) > 1:
         details["$.rules"] = "at most one custom rule may have trigger: mobile_session"
@@ -634,6 +654,28 @@ def _semantic_errors(document: ProgramDocument) -> dict[str, str]:
         if incentive.kind == "cart_discount_voucher" and incentive.discount is None:
             details["$.referee_incentive.discount"] = "is required for a cart_discount_voucher"
     return details
+
+
+CUSTOM_NAME_LENGTH = 100
+
+
+def _check_custom_names(details: dict[str, str], rules: list[Rule]) -> None:
+    """A custom rule's ``name`` is its identifier: what an activity names it by."""
+    seen: set[str] = set()
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, CustomRule):
+            continue
+        where = f"$.rules[{index}].name"
+        name = rule.name
+        if not name.strip() or name != name.strip():
+            details[where] = "must not be empty or start or end with spaces"
+        elif name.startswith("$"):
+            details[where] = "must not start with $ (built-in activity names do)"
+        elif len(name) > CUSTOM_NAME_LENGTH or "\x00" in name:
+            details[where] = f"must be at most {CUSTOM_NAME_LENGTH} characters, without NUL"
+        elif name in seen:
+            details[where] = f"duplicates the custom rule name {name!r}"
+        seen.add(name)
 
 
 def _unique(details: dict[str, str], where: str, ids: list[int]) -> set[int]:

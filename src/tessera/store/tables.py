@@ -394,3 +394,39 @@ ledger_entries.append_column(sa.Column("order_id", sa.Integer, nullable=True))
 sa.Index("ix_ledger_entries_order_id", ledger_entries.c.order_id)
 # A referral completes once: with the referred friend's first paid order.
 referee_incentives.append_column(sa.Column("completed_order_id", sa.Integer, nullable=True))
+
+# --- Activities (migration 0010_activities) -----------------------------------------------------
+
+# What a merchant's platform tracked through the Admin API's activities (a review, a signup...):
+# the rule it completed, the points it earned (``value``) and the state the merchant moves it
+# through (pending, approved, declined, void). Its ledger entries carry its id.
+activities = sa.Table(
+    "activities",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("site_id", sa.Integer, sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
+    # "$review" or a custom rule's name, as tracked.
+    sa.Column("name", sa.String(100), nullable=False),
+    # The merchant's own id for it: (program, name, merchant_id) names one activity.
+    sa.Column("merchant_id", sa.String(255), nullable=True),
+    sa.Column("rule_id", sa.Integer, nullable=True),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("value", sa.Integer, nullable=False),
+    # Points a void could not take back (the customer had spent them).
+    sa.Column("points_not_taken_back", sa.Integer, nullable=False),
+    sa.Column("properties", sa.JSON, nullable=False),
+    sa.Column("occurred_at", Timestamp, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index("uq_activities_merchant_id", "program_id", "name", "merchant_id", unique=True),
+    sa.Index("ix_activities_program_list", "program_id", "id"),
+)
+
+# The activity an entry belongs to; and for the entries that move pending points on (approved
+# or void, tessera.loyalty.pending), the pending entry they settle.
+ledger_entries.append_column(sa.Column("activity_id", sa.Integer, nullable=True))
+ledger_entries.append_column(sa.Column("settles_id", sa.Integer, nullable=True))
+sa.Index("ix_ledger_entries_activity_id", ledger_entries.c.activity_id)
+sa.Index("ix_ledger_entries_settles_id", ledger_entries.c.settles_id)

@@ -2,7 +2,7 @@
 order that completed a referral.
 
 Revision ID: 0008_orders
-Revises: 0007_revocations
+Revises: 0007_revocations, 0003_loyalty (it alters the loyalty branch's tables)
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_orders"
-down_revision = "0007_revocations"
+down_revision = ("0007_revocations", "0003_loyalty")
 branch_labels = None
-# It alters the loyalty branch's tables (ledger_entries, referee_incentives).
-depends_on = ("0003_loyalty",)
+depends_on = None
 
 Timestamp = sa.DateTime(timezone=True)
 
