@@ -343,3 +343,12 @@ revocations = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("version", sa.BigInteger, nullable=False),
 )
+
+
+# --- Admin API customers (migration 0009_customer_admin) ---------------------------------------
+
+# "enrolled" or "guest": what a blocked customer was, so that unblocking gives it back.
+customers.append_column(sa.Column("state_before_block", sa.String(20), nullable=True))
+# The program-wide lists (customers, transactions) page newest first by id within a program.
+sa.Index("ix_customers_program_list", customers.c.program_id, customers.c.id)
+sa.Index("ix_ledger_entries_program_list", ledger_entries.c.program_id, ledger_entries.c.id)
