@@ -78,7 +78,6 @@ MATRIX: dict[str, list[Cell]] = {
     "GET /v2/customers": [
         lambda a, b: Probe("GET", "/v2/customers", a.api_key, "own_only"),
         lambda a, b: Probe("GET", f"/v2/customers?email={b.email}", a.api_key, "own_only"),
-        lambda a, b: Probe("GET", "/v2/customers", a.site_secret, "own_only"),
     ],
     "PATCH /v2/customers/{merchant_id}": [
         lambda a, b: Probe(
@@ -86,12 +85,6 @@ MATRIX: dict[str, list[Cell]] = {
             f"/v2/customers/{b.merchant_id}",
             a.api_key,
             json={"customer": {"blocked": True, "birthday": "1990-01-01"}},
-        ),
-        lambda a, b: Probe(
-            "PATCH",
-            f"/v2/customers/{b.merchant_id}",
-            a.site_secret,
-            json={"customer": {"blocked": True}},
         ),
     ],
     "POST /v2/customers/{merchant_id}/points": [
@@ -107,7 +100,7 @@ MATRIX: dict[str, list[Cell]] = {
     "GET /v2/customers/{merchant_id}/transactions": [
         lambda a, b: Probe("GET", f"/v2/customers/{b.merchant_id}/transactions", a.api_key),
         lambda a, b: Probe(
-            "GET", f"/v2/customers/{b.merchant_id}/transactions?type=csv", a.site_secret
+            "GET", f"/v2/customers/{b.merchant_id}/transactions?type=csv", a.api_key
         ),
     ],
     "GET /v2/transactions": [

@@ -87,7 +87,7 @@ def _ordered(request: Request, listing: Listing) -> tuple[Listing, int]:
     return listing, page
 
 
-@admin_endpoint(scope="read_customers", allow_site_secret=True)
+@admin_endpoint(scope="read_customers")
 async def list_customers(request: Request, tessera: Tessera, principal: Principal) -> Response:
     listing, page_number = _ordered(request, within_ids(list_request(request, CUSTOMER_FILTERS)))
     program = await admin_program(tessera, principal)
@@ -119,7 +119,7 @@ def _birthday(raw: str) -> date:
         ) from None
 
 
-@admin_endpoint(scope="write_customers", allow_site_secret=True)
+@admin_endpoint(scope="write_customers")
 async def update_customer(request: Request, tessera: Tessera, principal: Principal) -> Response:
     merchant_id = path_merchant_id(request)
     raw = await read_json_body(request, tessera.settings.max_body_bytes)
@@ -141,7 +141,7 @@ async def update_customer(request: Request, tessera: Tessera, principal: Princip
     return json_response(CustomerEnvelopeOut(customer=customer_out(program, view)))
 
 
-@admin_endpoint(scope="write_customers", allow_site_secret=True)
+@admin_endpoint(scope="write_customers")
 async def add_points(request: Request, tessera: Tessera, principal: Principal) -> Response:
     merchant_id = path_merchant_id(request)
     raw = await read_json_body(request, tessera.settings.max_body_bytes)
@@ -156,7 +156,7 @@ async def add_points(request: Request, tessera: Tessera, principal: Principal) -
     return Response(b"", 201)
 
 
-@admin_endpoint(scope="write_customers", allow_site_secret=True)
+@admin_endpoint(scope="write_customers")
 async def remove_points(request: Request, tessera: Tessera, principal: Principal) -> Response:
     merchant_id = path_merchant_id(request)
     raw = await read_json_body(request, tessera.settings.max_body_bytes)

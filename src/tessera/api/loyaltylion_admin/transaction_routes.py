@@ -65,14 +65,14 @@ async def _transactions(
     return response
 
 
-@admin_endpoint(scope="read_customers", allow_site_secret=True)
+@admin_endpoint(scope="read_customers")
 async def program_transactions(
     request: Request, tessera: Tessera, principal: Principal
 ) -> Response:
     return await _transactions(request, tessera, principal, None)
 
 
-@admin_endpoint(scope="read_customers", allow_site_secret=True)
+@admin_endpoint(scope="read_customers")
 async def customer_transactions(
     request: Request, tessera: Tessera, principal: Principal
 ) -> Response:
