@@ -132,6 +132,38 @@ MATRIX: dict[str, list[Cell]] = {
             "PUT", f"/v2/activities/write_review/{b.name}-review", a.api_key, json={"state": "void"}
         )
     ],
+    "GET /v2/customers": [
+        lambda a, b: Probe("GET", "/v2/customers", a.api_key, "own_only"),
+        lambda a, b: Probe("GET", f"/v2/customers?email={b.email}", a.api_key, "own_only"),
+    ],
+    "PATCH /v2/customers/{merchant_id}": [
+        lambda a, b: Probe(
+            "PATCH",
+            f"/v2/customers/{b.merchant_id}",
+            a.api_key,
+            json={"customer": {"blocked": True, "birthday": "1990-01-01"}},
+        ),
+    ],
+    "POST /v2/customers/{merchant_id}/points": [
+        lambda a, b: Probe(
+            "POST", f"/v2/customers/{b.merchant_id}/points", a.api_key, json={"points": 5}
+        )
+    ],
+    "POST /v2/customers/{merchant_id}/remove_points": [
+        lambda a, b: Probe(
+            "POST", f"/v2/customers/{b.merchant_id}/remove_points", a.api_key, json={"points": 5}
+        )
+    ],
+    "GET /v2/customers/{merchant_id}/transactions": [
+        lambda a, b: Probe("GET", f"/v2/customers/{b.merchant_id}/transactions", a.api_key),
+        lambda a, b: Probe(
+            "GET", f"/v2/customers/{b.merchant_id}/transactions?type=csv", a.api_key
+        ),
+    ],
+    "GET /v2/transactions": [
+        lambda a, b: Probe("GET", "/v2/transactions", a.api_key, "own_only"),
+        lambda a, b: Probe("GET", "/v2/transactions?type=csv", a.api_key, "own_only"),
+    ],
     # Headless API: B's site, with A's key
     f"GET {HEADLESS}/{{site_id}}/configuration": [headless("/configuration", method="GET")],
     f"GET {HEADLESS}/{{site_id}}/customers/{{merchant_id}}": [
@@ -368,7 +400,9 @@ async def run_matrix(client: httpx.AsyncClient, a: Program, b: Program) -> list[
                     if response.status_code == 200
                     else f"{response.status_code} {response.text[:200]}"
                 )
-                if f'"id":{b.site_id},' in response.text.replace(" ", ""):
+                # B's site by its id (in the site list; other lists' ids are not site ids)
+                listed_sites = probe.path.startswith("/v2/sites")
+                if listed_sites and f'"id":{b.site_id},' in response.text.replace(" ", ""):
                     leaked.append(f"site {b.site_id}")
             else:
                 wrong = refusal(probe, response)
@@ -437,3 +471,6 @@ async def test_another_programs_attempts_leave_a_programs_things_as_they_were(
         "not_refunded",
         "not_cancelled",
     )
+    # not blocked, and no points added or removed by A's Admin API calls
+    assert member["customer"]["state"] == "enrolled"
+    assert [entry["kind"] for entry in member["customer"]["history"]].count("points_added") == 1

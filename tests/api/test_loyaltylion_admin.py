@@ -416,7 +416,7 @@ async def test_sites_lists_only_the_programs_sites_newest_first(
 
 
 async def test_unknown_v2_paths_answer_in_the_envelope(client: httpx.AsyncClient) -> None:
-    response = await client.get("/v2/customers")
+    response = await client.get("/v2/no-such-resource")
     assert response.status_code == 404
     assert response.json() == {"error": {"message": "Not found"}}
 

@@ -43,9 +43,12 @@ class Customer:
     birthday_year: int | None = None
     email_marketing: ConsentState = "unknown"
     referral_code: str | None = None
+    updated_at: datetime | None = None
+    # What a blocked customer was ("enrolled" or "guest"): unblocking gives it back.
+    state_before_block: CustomerState | None = None
 
 
-def _customer(row: Any) -> Customer:
+def customer_from_row(row: Any) -> Customer:
     """From a row of the customers table (an ``sa.Row`` or a prepared statement's)."""
     return Customer(
         id=row.id,
@@ -63,6 +66,8 @@ def _customer(row: Any) -> Customer:
         birthday_year=row.birthday_year,
         email_marketing=row.email_marketing or "unknown",
         referral_code=row.referral_code,
+        updated_at=None if row.updated_at is None else as_utc(row.updated_at),
+        state_before_block=row.state_before_block,
     )
 
 
@@ -99,7 +104,7 @@ async def find_customer(
     transaction already holds the database's write lock, see tessera.store.transactions)."""
     find = _FIND_FOR_UPDATE if for_update and conn.dialect.name == "postgresql" else _FIND
     rows = await find.named(conn, {"program_id": program_id, "merchant_id": merchant_id})
-    return _customer(rows[0]) if rows else None
+    return customer_from_row(rows[0]) if rows else None
 
 
 async def find_customer_by_referral_code(
@@ -112,7 +117,7 @@ async def find_customer_by_referral_code(
             )
         )
     ).one_or_none()
-    return None if row is None else _customer(row)
+    return None if row is None else customer_from_row(row)
 
 
 async def email_owner(conn: AsyncConnection, program_id: int, email: str) -> str | None:
@@ -193,7 +198,7 @@ async def find_customer_by_id(
     if for_update and conn.dialect.name == "postgresql":
         query = query.with_for_update()
     row = (await conn.execute(query)).one_or_none()
-    return None if row is None else _customer(row)
+    return None if row is None else customer_from_row(row)
 
 
 async def customers_by_ids(
@@ -207,4 +212,4 @@ async def customers_by_ids(
             customers.c.program_id == program_id, customers.c.id.in_(set(customer_ids))
         )
     )
-    return {row.id: _customer(row) for row in rows}
+    return {row.id: customer_from_row(row) for row in rows}

@@ -288,6 +288,15 @@ def _entry(row: Any) -> Entry:
     )
 
 
+# For listings of entries elsewhere (tessera.loyalty.transactions_list).
+ENTRY_COLUMNS = _ENTRY
+
+
+def entry_from_row(row: Any) -> Entry:
+    """An Entry from a row whose first columns are ``ENTRY_COLUMNS``."""
+    return _entry(tuple(row)[: len(_ENTRY)])
+
+
 _COMPLETION_TIMES = sa.select(ledger_entries.c.created_at).where(
     ledger_entries.c.customer_id == _CUSTOMER,
     ledger_entries.c.rule_id == sa.bindparam("rule_id"),

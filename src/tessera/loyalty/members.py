@@ -13,6 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tessera.customers.blocking import refuse_blocked
 from tessera.customers.service import (
     Customer,
     email_key,
@@ -50,8 +51,7 @@ async def enrol(
     """Make a guest a member and award join_program; a member stays as they are. ``created``:
     the customer was created in this transaction, so has no ledger entries to read yet;
     ``activity_id``: the tracked activity ($signup) the points are earned for."""
-    if customer.state == "blocked":
-        raise Conflict("customer_blocked", "This customer is blocked from the program")
+    refuse_blocked(customer)
     if customer.state == "enrolled":
         return customer, []
     customer = await update_customer(conn, customer, state="enrolled", enrolled_at=now)

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tessera.customers.blocking import refuse_blocked
 from tessera.customers.service import Customer
 from tessera.kit.errors import Conflict, NotFound
 from tessera.loyalty import ledger, tiers
@@ -29,8 +30,8 @@ class RuleOutcome:
 
 
 def require_member(customer: Customer) -> None:
-    if customer.state == "blocked":
-        raise Conflict("customer_blocked", "This customer is blocked from the program")
+    """Only members earn and redeem; a blocked customer neither (customers.blocking)."""
+    refuse_blocked(customer)
     if customer.state != "enrolled":
         raise Conflict("customer_not_enrolled", "This customer is not enrolled in the program")
 

@@ -430,3 +430,11 @@ ledger_entries.append_column(sa.Column("activity_id", sa.Integer, nullable=True)
 ledger_entries.append_column(sa.Column("settles_id", sa.Integer, nullable=True))
 sa.Index("ix_ledger_entries_activity_id", ledger_entries.c.activity_id)
 sa.Index("ix_ledger_entries_settles_id", ledger_entries.c.settles_id)
+
+# --- Admin API customers (migration 0009_customer_admin) ---------------------------------------
+
+# "enrolled" or "guest": what a blocked customer was, so that unblocking gives it back.
+customers.append_column(sa.Column("state_before_block", sa.String(20), nullable=True))
+# The program-wide lists (customers, transactions) page newest first by id within a program.
+sa.Index("ix_customers_program_list", customers.c.program_id, customers.c.id)
+sa.Index("ix_ledger_entries_program_list", ledger_entries.c.program_id, ledger_entries.c.id)

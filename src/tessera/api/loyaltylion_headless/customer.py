@@ -15,6 +15,7 @@ from tessera.customers.service import Customer
 from tessera.kit.clock import iso_z, utcnow
 from tessera.loyalty import carts
 from tessera.loyalty.program import LoyaltyProgram, variant_of
+from tessera.loyalty.referral_links import direct_referral_url
 from tessera.loyalty.rewards import Claim
 from tessera.loyalty.rules import RuleOutcome
 from tessera.loyalty.snapshot import MemberSnapshot, member_snapshot
@@ -134,12 +135,9 @@ def next_birthday(customer: Customer, today: date) -> str | None:
 
 
 def referral_urls(program: LoyaltyProgram, customer: Customer) -> shapes.ReferralUrls | None:
-    if customer.referral_code is None or not any(
-        rule.kind == "referral" and rule.enabled for rule in program.document.rules
-    ):
+    direct = direct_referral_url(program, customer)
+    if direct is None:
         return None
-    base = program.document.referral_url_base or program.site.url
-    direct = f"{base}{'&' if '?' in base else '?'}ll_ref_id={customer.referral_code}"
     link = quote(direct, safe="")
     return shapes.ReferralUrls(
         direct=direct,

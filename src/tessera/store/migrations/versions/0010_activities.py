@@ -2,7 +2,7 @@
 entries and the entries that settle them.
 
 Revision ID: 0010_activities
-Revises: 0008_orders
+Revises: 0009_customer_admin
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_activities"
-down_revision = "0008_orders"
+down_revision = "0009_customer_admin"
 branch_labels = None
 depends_on = None
 

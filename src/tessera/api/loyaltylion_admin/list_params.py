@@ -1,0 +1,68 @@
+"""Request parts the customers and transactions endpoints read alike: the customer named in
+the path, and the list filters' parsers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from starlette.requests import Request
+
+from tessera.kit.errors import Invalid, NotFound
+from tessera.store.tables import MAX_ID
+
+from .pagination import Listing, iso_datetime
+
+MAX_MERCHANT_ID_LENGTH = 255
+
+
+def path_merchant_id(request: Request) -> str:
+    """The path's ``merchant_id``. One no customer could have (too long, NUL) is not found,
+    without a lookup: PostgreSQL cannot even compare text holding NUL."""
+    merchant_id = str(request.path_params["merchant_id"])
+    if len(merchant_id) > MAX_MERCHANT_ID_LENGTH or "\x00" in merchant_id:
+        raise NotFound("customer", "Customer not found")
+    return merchant_id
+
+
+def within_ids(listing: Listing) -> Listing:
+    """``listing`` with its boundaries (since_id, a cursor's lastId) no larger than any id can
+    be: past that, every id is before them, and the databases' integer ids cannot be compared
+    with larger numbers."""
+    window = listing.window
+    after = None if window.after_id is None else min(window.after_id, MAX_ID)
+    before = None if window.before_id is None else min(window.before_id, MAX_ID)
+    bounded = replace(window, after_id=after, before_id=before)
+    return Listing(window=bounded, filters=listing.filters)
+
+
+def text_filter(name: str, raw: str) -> str:
+    if "\x00" in raw:
+        raise Invalid("The request is invalid", {name: "must not contain NUL characters"})
+    return raw
+
+
+def id_filter(name: str, raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+        problem = f"must be a whole number from 1 to {MAX_ID}"
+        raise Invalid("The request is invalid", {name: problem})
+    return int(raw)
+
+
+def format_filter(name: str, raw: str) -> str:
+    if raw not in ("json", "csv"):
+        raise Invalid("The request is invalid", {name: "must be one of: json, csv"})
+    return raw
+
+
+def moment_filter(name: str, raw: str) -> datetime:
+    """An ISO 8601 timestamp (``pagination.iso_datetime``) that is a moment in UTC's years."""
+    try:
+        return iso_datetime(name, raw)
+    except (OverflowError, ValueError):
+        raise Invalid(
+            "The request is invalid", {name: "must be an ISO 8601 date or timestamp"}
+        ) from None
+
+
+DATES = {"created_at_min": moment_filter, "created_at_max": moment_filter}

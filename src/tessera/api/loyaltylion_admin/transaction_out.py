@@ -1,0 +1,141 @@
+"""Transactions as the Admin API shows them: one ledger entry with points each.
+
+``transaction_out`` is the one place an entry becomes a transaction. Its ``activity`` is built
+from what the entry carries (the rule completed); once activities are rows of their own, this
+is where the entry's activity is looked up instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tessera.kit.clock import iso_z
+from tessera.loyalty.ledger import SPENDABLE
+from tessera.loyalty.program import LoyaltyProgram, variant_of
+from tessera.loyalty.transactions_list import LedgerTransaction
+
+from .customer_out import customer_brief
+from .customer_schemas import (
+    ActivityOut,
+    ActivityState,
+    AdjustmentOut,
+    ClaimedRewardRefOut,
+    ExpiryOut,
+    Resource,
+    RuleRefOut,
+    TransactionOut,
+)
+
+_ACTIVITY_STATES: dict[str, ActivityState] = {"pending": "pending", "void": "void"}
+
+
+def _rule_ref(program: LoyaltyProgram, rule_id: int | None, label: str | None) -> RuleRefOut | None:
+    if rule_id is None:
+        return None
+    rule = program.rule(rule_id)
+    if rule is None:  # since removed from the program: what the entry kept
+        return RuleRefOut(id=rule_id, name="custom", title=label or "")
+    title = variant_of(rule, None, program.site.default_language).title
+    return RuleRefOut(id=rule_id, name=rule.kind, title=title)
+
+
+def transaction_out(program: LoyaltyProgram, found: LedgerTransaction) -> TransactionOut:
+    entry = found.entry
+    brief = customer_brief(found.customer, found.balances)
+    at = iso_z(entry.created_at, millis=True)
+    approved = entry.points if entry.state in SPENDABLE else 0
+    pending = entry.points if entry.state == "pending" else 0
+    resource: Resource
+    activity = claimed = adjustment = expiry = None
+    match entry.kind:
+        case "earned_points_from_rule":
+            resource = "activity"
+            activity = ActivityOut(
+                id=entry.id,
+                merchant_id=None,
+                value=None,
+                state=_ACTIVITY_STATES.get(entry.state, "approved"),
+                customer=brief,
+                created_at=at,
+                rule=_rule_ref(program, entry.rule_id, entry.label),
+            )
+        case "redeemed_points_for_reward" | "redemption_refunded":
+            resource = "claimed_reward"
+            claimed = ClaimedRewardRefOut(
+                id=entry.claimed_reward_id or 0,
+                reward_id=entry.reward_id,
+                refund=entry.kind == "redemption_refunded",
+            )
+        case "points_expired":
+            resource = "expiry"
+            expiry = ExpiryOut(id=entry.id)
+        case _:
+            resource = "adjustment"
+            adjustment = AdjustmentOut(id=entry.id, reason=entry.label)
+    return TransactionOut(
+        id=entry.id,
+        customer=brief,
+        points_approved=approved,
+        points_pending=pending,
+        created_at=at,
+        resource=resource,
+        activity=activity,
+        claimed_reward=claimed,
+        adjustment=adjustment,
+        expiry=expiry,
+    )
+
+
+CSV_COLUMNS = (
+    "id",
+    "created_at",
+    "resource",
+    "points_approved",
+    "points_pending",
+    "customer_id",
+    "customer_merchant_id",
+    "customer_email",
+    "resource_id",
+    "description",
+)
+# A spreadsheet reads a cell starting with one of these as a formula (CSV injection): such
+# text cells get a leading apostrophe.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str | None) -> str:
+    text = value or ""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def transactions_csv(transactions: list[TransactionOut]) -> str:
+    """A header row, then one row per transaction."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for t in transactions:
+        if t.activity is not None:
+            rule = t.activity.rule
+            resource_id, description = t.activity.id, rule.title if rule else ""
+        elif t.claimed_reward is not None:
+            resource_id, description = t.claimed_reward.id, ""
+        elif t.adjustment is not None:
+            resource_id, description = t.adjustment.id, t.adjustment.reason or ""
+        else:
+            resource_id, description = t.id, ""
+        writer.writerow(
+            (
+                t.id,
+                t.created_at,
+                t.resource,
+                t.points_approved,
+                t.points_pending,
+                t.customer.id,
+                _text(t.customer.merchant_id),
+                _text(t.customer.email),
+                resource_id,
+                _text(description),
+            )
+        )
+    return buffer.getvalue()

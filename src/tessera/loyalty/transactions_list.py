@@ -1,0 +1,96 @@
+"""Transactions: the ledger entries that added or removed points, a keyset page at a time.
+
+Each entry with points is one transaction (entries are immutable, so a voided activity is two
+transactions). Entries of 0 points (a tier entered, an order that earned nothing) change no
+balance and are not transactions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tessera.customers.service import Customer, customer_from_row, find_customer
+from tessera.kit.errors import NotFound
+from tessera.loyalty import ledger
+from tessera.loyalty.statements import constant
+from tessera.store.pages import Page, Window, fetch_page
+from tessera.store.tables import customers, ledger_entries
+
+_e = ledger_entries.c
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionFilters:
+    customer_id: int | None = None  # the LoyaltyLion (Tessera) customer id
+    created_at_min: datetime | None = None  # at or after
+    created_at_max: datetime | None = None  # before
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerTransaction:
+    entry: ledger.Entry
+    customer: Customer  # as the customer is now
+    balances: ledger.Balances  # the customer's, now
+
+
+def _listing(program_id: int, filters: TransactionFilters) -> sa.Select[Any]:
+    stmt = sa.select(*ledger.ENTRY_COLUMNS, _e.customer_id).where(
+        _e.program_id == program_id, _e.points != constant(0)
+    )
+    if filters.customer_id is not None:
+        stmt = stmt.where(_e.customer_id == filters.customer_id)
+    if filters.created_at_min is not None:
+        stmt = stmt.where(_e.created_at >= filters.created_at_min)
+    if filters.created_at_max is not None:
+        stmt = stmt.where(_e.created_at < filters.created_at_max)
+    return stmt
+
+
+async def _customers_of(
+    conn: AsyncConnection, program_id: int, customer_ids: list[int]
+) -> dict[int, Customer]:
+    rows = await conn.execute(
+        sa.select(customers).where(
+            customers.c.program_id == program_id, customers.c.id.in_(customer_ids)
+        )
+    )
+    return {int(row.id): customer_from_row(row) for row in rows}
+
+
+async def list_transactions(
+    conn: AsyncConnection,
+    program_id: int,
+    filters: TransactionFilters,
+    window: Window,
+    *,
+    merchant_id: str | None = None,
+) -> tuple[list[LedgerTransaction], Page]:
+    """One window of the program's transactions (of one customer's, with ``merchant_id``:
+    NotFound when the program has no such customer), in id order, with each customer as now."""
+    if merchant_id is not None:
+        owner = await find_customer(conn, program_id, merchant_id)
+        if owner is None:
+            raise NotFound("customer", f"Customer with merchant ID `{merchant_id}` not found")
+        filters = TransactionFilters(
+            customer_id=owner.id,
+            created_at_min=filters.created_at_min,
+            created_at_max=filters.created_at_max,
+        )
+    page = await fetch_page(conn, _listing(program_id, filters), _e.id, window)
+    customer_ids = sorted({int(row.customer_id) for row in page.rows})
+    owners = await _customers_of(conn, program_id, customer_ids)
+    balances = await ledger.balances_of(conn, customer_ids)
+    found = [
+        LedgerTransaction(
+            entry=ledger.entry_from_row(row),
+            customer=owners[int(row.customer_id)],
+            balances=balances[int(row.customer_id)],
+        )
+        for row in page.rows
+    ]
+    return found, page
