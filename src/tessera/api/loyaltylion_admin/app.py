@@ -10,7 +10,13 @@ from starlette.responses import Response
 from tessera.api.dialect_app import DialectApp, DialectErrors, Failure
 from tessera.kit.errors import DomainError
 
-from . import activity_routes, customer_routes, order_routes, reward_routes
+from . import (
+    activity_routes,
+    customer_routes,
+    order_routes,
+    reward_routes,
+    unsubscribe_routes,
+)
 from .errors import error_body, render
 from .routes import routes
 
@@ -38,7 +44,7 @@ ADMIN_ERRORS = DialectErrors(
 
 
 def admin_app() -> DialectApp:
-    groups = (order_routes, customer_routes, activity_routes, reward_routes)
+    groups = (order_routes, customer_routes, activity_routes, reward_routes, unsubscribe_routes)
     return DialectApp(
         [*routes, *(route for group in groups for route in group.routes)], errors=ADMIN_ERRORS
     )
