@@ -135,7 +135,7 @@ async def test_a_country_leaves_out_rewards_offered_only_in_others(
     assert 6 in [r["id"] for r in here["rewards"]]
 
 
-async def test_available_rewards_refuse_a_bad_country_and_another_programs_site(
+async def test_available_rewards_refuse_a_bad_country_or_site_and_another_programs_site(
     client: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
     tenant, other = await demo_tenant(db), await demo_tenant(db, name="Other")
@@ -143,8 +143,9 @@ async def test_available_rewards_refuse_a_bad_country_and_another_programs_site(
     bad = await call(client, tenant, "GET", available("m1"), 400, params={"country": "GBR"})
     assert set(bad["error"]["details"]) == {"country"}
     site = {"site_id": str(other.site.id)}
-    foreign = await call(client, tenant, "GET", available("m1"), 400, params=site)
-    assert set(foreign["error"]["details"]) == {"site_id"}
+    await call(client, tenant, "GET", available("m1"), 404, params=site)
+    bad = await call(client, tenant, "GET", available("m1"), 400, params={"site_id": "x"})
+    assert set(bad["error"]["details"]) == {"site_id"}
 
 
 async def test_an_unknown_customer_has_no_available_rewards_but_a_404(

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import Customer, find_customer
-from tessera.kit.errors import MissingReference, NotFound
+from tessera.kit.errors import NotFound
 from tessera.loyalty.eligibility import offer_for
 from tessera.loyalty.program import LoyaltyProgram, Variant, variant_of
 from tessera.loyalty.rewards import stock_claims
@@ -46,10 +46,8 @@ async def customer_and_site(
     customer = await find_customer(conn, program_id, merchant_id)
     if customer is None:
         raise NotFound("customer", f"Customer with merchant ID `{merchant_id}` not found")
-    try:
-        site = await get_site(conn, program_id, customer.site_id if site_id is None else site_id)
-    except NotFound:
-        raise MissingReference("site_id", "site", f"No site {site_id} in this program") from None
+    # Another program's site is not found, as anything outside the caller's program is.
+    site = await get_site(conn, program_id, customer.site_id if site_id is None else site_id)
     return customer, site
 
 
