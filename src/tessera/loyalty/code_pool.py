@@ -20,13 +20,15 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tessera.kit.errors import Conflict
+from tessera.kit.errors import Conflict, Invalid, NotFound
 from tessera.programs.configuration import (
     ActiveSubscriptionProductReward,
     CartVariableDiscountVoucherReward,
     CustomReward,
     Reward,
+    current_document,
 )
+from tessera.programs.sites import get_program
 from tessera.store.tables import claimed_rewards, reward_codes
 
 MAX_CODE_LENGTH = 40  # claimed_rewards.code and reward_codes.code
@@ -166,6 +168,26 @@ async def import_codes(
     if batch:
         await flush()
     return report
+
+
+async def import_reward_codes(
+    conn: AsyncConnection,
+    program_id: int,
+    reward_id: int,
+    lines: Iterable[tuple[int, str]],
+    now: datetime,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """``import_codes`` into a reward of the program's configuration in force, which must be
+    one whose claims carry a code."""
+    await get_program(conn, program_id)
+    document = await current_document(conn, program_id)
+    reward = next((r for r in document.rewards if r.id == reward_id), None)
+    if reward is None:
+        raise NotFound("reward", f"Program {program_id} has no reward {reward_id}")
+    if not hands_out_code(reward):
+        raise Invalid(f"Reward {reward_id} ({reward.kind}) hands out no codes")
+    return await import_codes(conn, program_id, reward_id, lines, now, on_progress)
 
 
 @dataclass(frozen=True, slots=True)
