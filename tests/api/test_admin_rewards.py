@@ -3,15 +3,20 @@ every body checked against the served contract; and pools of imported codes."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.api.contract import load_contract
 from tessera.kit.clock import utcnow
 from tessera.loyalty import code_pool, ledger
+from tessera.store.tables import reward_codes
 from tests.contract import assert_matches_contract
 from tests.factories import Tenant, make_customer
 from tests.headless.helpers import demo_tenant
@@ -337,3 +342,34 @@ async def test_rewards_without_a_pool_keep_generating_codes(
     await import_pool(db, tenant, 3, ["SHIP-1"])  # another reward's pool
     body = await call(client, tenant, "POST", claims("m1"), 201, json={"reward_id": 1})
     assert body["claimed_reward"]["redeemable"]["code"].startswith("TSR-")
+
+
+async def test_parallel_redeems_across_two_workers_never_hand_out_a_code_twice(
+    db: AsyncEngine, live_server: Callable[..., Any]
+) -> None:
+    server = live_server(workers=2)
+    tenant = await demo_tenant(db, rate_limit="1000/second")
+    members = [f"m{n}" for n in range(12)]
+    for merchant_id in members:  # different members: their locks do not queue the redeems
+        await make_customer(db, tenant, merchant_id, points=500)
+    await import_pool(db, tenant, 1, [f"POOL-{n}" for n in range(8)])
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+
+        async def redeem(merchant_id: str) -> tuple[int, str | None]:
+            response = await http.post(
+                claims(merchant_id), json={"reward_id": 1}, headers=tenant.auth
+            )
+            body = response.json()
+            path = "/v2/customers/{merchant_id}/claimed_rewards"
+            assert_matches_contract(CONTRACT, "POST", path, response.status_code, body)
+            if response.status_code != 201:
+                return response.status_code, None
+            return 201, body["claimed_reward"]["redeemable"]["code"]
+
+        answers = await asyncio.gather(*(redeem(m) for m in members))
+    assert Counter(status for status, _ in answers) == Counter({201: 8, 422: 4})
+    codes = [code for _, code in answers if code is not None]
+    assert sorted(codes) == sorted(f"POOL-{n}" for n in range(8))
+    async with db.connect() as conn:
+        claimed = (await conn.execute(sa.select(reward_codes.c.claimed_reward_id))).scalars().all()
+    assert len(set(claimed)) == 8 and None not in claimed
