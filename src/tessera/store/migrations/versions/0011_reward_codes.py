@@ -3,7 +3,7 @@ claimed reward codes unique per program rather than across every program (an imp
 may equal one another merchant imported).
 
 Revision ID: 0011_reward_codes
-Revises: 0007_revocations
+Revises: 0007_revocations, 0003_loyalty
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_reward_codes"
-down_revision = "0007_revocations"
+# Also after the loyalty branch, which makes claimed_rewards: a merge point, so that the heads
+# the database records are the heads of the scripts (readiness compares them; a depends_on
+# would leave 0003_loyalty a head of the scripts that no database records).
+down_revision = ("0007_revocations", "0003_loyalty")
 branch_labels = None
-# claimed_rewards is made by the loyalty branch of the history.
-depends_on = ("0003_loyalty",)
+depends_on = None
 
 Timestamp = sa.DateTime(timezone=True)
 
