@@ -19,7 +19,7 @@ from tessera.loyalty import code_pool, ledger
 from tessera.store.tables import reward_codes
 from tests.contract import assert_matches_contract
 from tests.factories import Tenant, make_customer
-from tests.headless.helpers import demo_tenant
+from tests.headless.helpers import assert_contract_body, demo_tenant
 
 CONTRACT = "admin-v2"
 
@@ -329,6 +329,8 @@ async def test_the_headless_api_takes_pool_codes_and_refuses_when_they_run_out(
     first = await client.post(url, json=body, headers=tenant.auth)
     assert first.status_code == 201 and first.json()["voucher_code"] == "SHIP-1"
     second = await client.post(url, json=body, headers=tenant.auth)
+    assert_contract_body(first)
+    assert_contract_body(second)
     assert second.status_code == 422
     assert second.json()["error"]["code"] == "reward_out_of_stock"
     assert await balance(db, customer.id) == 1700
