@@ -97,6 +97,14 @@ REQUIRES: dict[str, Requirement] = {
     "POST /v2/customers/{merchant_id}/remove_points": Admin("write_customers"),
     "GET /v2/customers/{merchant_id}/transactions": Admin("read_customers"),
     "GET /v2/transactions": Admin("read_customers"),
+    # Customer rewards and the unsubscribe list
+    "GET /v2/customers/{merchant_id}/available_rewards": Admin("read_customers"),
+    "POST /v2/customers/{merchant_id}/claimed_rewards": Admin("write_customers"),
+    "POST /v2/customers/{merchant_id}/claimed_rewards/{claimed_reward_id}/refund": Admin(
+        "write_customers"
+    ),
+    "GET /v2/loyalty_emails/unsubscribes": Admin("read_unsubscribes"),
+    "POST /v2/loyalty_emails/unsubscribes": Admin("write_unsubscribes"),
     "GET /v1/customers": Stripe("customers:read"),
     "POST /v1/customers": Stripe("customers:write"),
     "GET /v1/customers/{customer}": Stripe("customers:read"),
@@ -150,6 +158,13 @@ def headless_body(p: Program, path: str) -> Any:
     return {**member, "reward_id": 1}
 
 
+ADMIN_BODIES: dict[str, Any] = {
+    "/v2/customers/{merchant_id}/claimed_rewards": {"reward_id": 1},
+    "/v2/customers/{merchant_id}/claimed_rewards/{claimed_reward_id}/refund": {},
+    "/v2/loyalty_emails/unsubscribes": {"email": "someone@example.com"},
+}
+
+
 def request_for(operation: str, p: Program) -> Request:
     """A well-formed request of ``operation`` on program ``p``'s own things."""
     method, template = operation.split(" ", 1)
@@ -160,6 +175,7 @@ def request_for(operation: str, p: Program) -> Request:
         if template.startswith("/v2/activities")
         else p.merchant_id,
         "customer": p.customer,
+        "claimed_reward_id": str(p.claim_id),
         "payment_method": p.claimed_payment_method if "/claim/" in template else p.payment_method,
     }
     path = template.format(**values)
@@ -169,7 +185,9 @@ def request_for(operation: str, p: Program) -> Request:
             options["json"] = headless_body(p, path)
         return path, options
     if path.startswith("/v2/"):
-        return path, ({"json": {"channel": "web"}} if method == "POST" else {})
+        return path, (
+            {"json": ADMIN_BODIES.get(template, {"channel": "web"})} if method == "POST" else {}
+        )
     forms: dict[str, dict[str, str]] = {
         "POST /v1/customers": {"email": "new@example.com"},
         "POST /v1/customers/{customer}": {"description": "updated"},

@@ -164,6 +164,46 @@ MATRIX: dict[str, list[Cell]] = {
         lambda a, b: Probe("GET", "/v2/transactions", a.api_key, "own_only"),
         lambda a, b: Probe("GET", "/v2/transactions?type=csv", a.api_key, "own_only"),
     ],
+    # Customer rewards: B's member and claim, with A's key
+    "GET /v2/customers/{merchant_id}/available_rewards": [
+        lambda a, b: Probe("GET", f"/v2/customers/{b.merchant_id}/available_rewards", a.api_key),
+        # A's own member, seen from B's site
+        lambda a, b: Probe(
+            "GET",
+            f"/v2/customers/{a.merchant_id}/available_rewards?site_id={b.site_id}",
+            a.api_key,
+        ),
+    ],
+    "POST /v2/customers/{merchant_id}/claimed_rewards": [
+        lambda a, b: Probe(
+            "POST",
+            f"/v2/customers/{b.merchant_id}/claimed_rewards",
+            a.api_key,
+            json={"reward_id": 1},
+        )
+    ],
+    "POST /v2/customers/{merchant_id}/claimed_rewards/{claimed_reward_id}/refund": [
+        lambda a, b: Probe(
+            "POST", f"/v2/customers/{b.merchant_id}/claimed_rewards/{b.claim_id}/refund", a.api_key
+        ),
+        # A's own member, B's claim
+        lambda a, b: Probe(
+            "POST", f"/v2/customers/{a.merchant_id}/claimed_rewards/{b.claim_id}/refund", a.api_key
+        ),
+    ],
+    # The unsubscribe list: A sees and adds to its own only
+    "GET /v2/loyalty_emails/unsubscribes": [
+        lambda a, b: Probe("GET", "/v2/loyalty_emails/unsubscribes", a.api_key, "own_only")
+    ],
+    "POST /v2/loyalty_emails/unsubscribes": [
+        lambda a, b: Probe(
+            "POST",
+            "/v2/loyalty_emails/unsubscribes",
+            a.api_key,
+            "own_only",
+            json={"email": b.email},
+        )
+    ],
     # Headless API: B's site, with A's key
     f"GET {HEADLESS}/{{site_id}}/configuration": [headless("/configuration", method="GET")],
     f"GET {HEADLESS}/{{site_id}}/customers/{{merchant_id}}": [
@@ -397,7 +437,7 @@ async def run_matrix(client: httpx.AsyncClient, a: Program, b: Program) -> list[
             if probe.expect == "own_only":
                 wrong = (
                     None
-                    if response.status_code == 200
+                    if response.status_code in (200, 201)
                     else f"{response.status_code} {response.text[:200]}"
                 )
                 # B's site by its id (in the site list; other lists' ids are not site ids)
@@ -407,7 +447,8 @@ async def run_matrix(client: httpx.AsyncClient, a: Program, b: Program) -> list[
             else:
                 wrong = refusal(probe, response)
             # The answer may echo the id the request named (Stripe's "No such customer: 'cus_…'")
-            echoed = [value for value in leaked if value in probe.path or value in str(probe.data)]
+            sent = f"{probe.path} {probe.data} {probe.json}"
+            echoed = [value for value in leaked if value in sent]
             leaked = [value for value in leaked if value not in echoed]
             if wrong or leaked:
                 failures.append(

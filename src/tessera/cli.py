@@ -1,4 +1,4 @@
-"""The ``tessera`` command: serve, migrate, demo, keys, sites."""
+"""The ``tessera`` command: serve, migrate, demo, keys, sites, program, rewards."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import asyncio
 import json
 import shlex
 from collections.abc import Awaitable, Callable
-from typing import Annotated, NoReturn, TypeVar
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,6 +23,9 @@ from tessera.kit.errors import DomainError
 from tessera.store.engine import create_engine
 from tessera.store.migrate import migrate as run_migrations
 
+if TYPE_CHECKING:
+    from tessera.loyalty.code_pool import ImportReport, PoolSize
+
 app = typer.Typer(
     help="Tessera: short-lived, scoped customer sessions (LoyaltyLion- and Stripe-compatible).",
     no_args_is_help=True,
@@ -35,6 +39,10 @@ program_app = typer.Typer(
     help="Apply and show program files (docs/program-file.md).", no_args_is_help=True
 )
 app.add_typer(program_app, name="program")
+rewards_app = typer.Typer(
+    help="Rewards' pools of pre-generated codes (docs/cli.md).", no_args_is_help=True
+)
+app.add_typer(rewards_app, name="rewards")
 
 console = Console()
 err = Console(stderr=True)
@@ -468,6 +476,73 @@ def program_schema() -> None:
     from tessera.programs.configuration import program_file_schema
 
     print_json(program_file_schema())
+
+
+@rewards_app.command("import-codes")
+def rewards_import_codes(
+    file: Annotated[str, typer.Argument(help="One code per line, or CSV with the code first.")],
+    program: Annotated[int, typer.Option(help="Program id.")],
+    reward: Annotated[int, typer.Option(help="Reward id, as in the program file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Add codes to a reward's pool: its redemptions then hand them out, one each, in file
+    order. Codes the program already has are skipped, so re-running a file is safe."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from tessera.kit.clock import utcnow
+    from tessera.loyalty.code_pool import import_reward_codes, pool_size, read_codes
+
+    try:
+        with open(file, encoding="utf-8-sig") as handle:
+            lines = read_codes(handle.read())
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+    except (UnicodeDecodeError, ValueError):
+        fail(f"cannot read {file}: it is not UTF-8 text")
+    if not lines:
+        fail(f"{file} has no codes")
+    progress = Progress(
+        TextColumn("importing codes"), BarColumn(), MofNCompleteColumn(), console=err
+    )
+
+    task = progress.add_task("import", total=len(lines))
+
+    def advance(count: int) -> None:
+        # Shown once the program and reward are found: an error is one line, with no bar.
+        if not progress.live.is_started:
+            progress.start()
+        progress.advance(task, count)
+
+    async def work(conn: AsyncConnection) -> tuple[ImportReport, PoolSize]:
+        report = await import_reward_codes(conn, program, reward, lines, utcnow(), advance)
+        return report, await pool_size(conn, program, reward)
+
+    try:
+        report, size = in_transaction(work)
+    finally:
+        progress.stop()
+    if as_json:
+        print_json({**asdict(report), "pool_total": size.total, "pool_unused": size.unused})
+        return
+    console.print(
+        f"[green]✓[/] imported {report.imported} code{'s' if report.imported != 1 else ''} "
+        f"into reward {reward} of program {program} "
+        f"(its pool: {size.total} codes, {size.unused} unused)"
+    )
+    reasons = {
+        "already in this reward's pool": report.already_in_pool,
+        "in another reward's pool": report.in_another_reward,
+        "already on a claimed reward": report.already_claimed,
+        "repeated in the file": report.repeated_in_file,
+        "invalid": report.invalid,
+    }
+    if report.skipped:
+        console.print(f"  skipped {report.skipped}:")
+    for why, count in reasons.items():
+        if count:
+            console.print(f"    {count} {why}")
+    for number, code, problem in report.examples:
+        console.print(f"    line {number}: {code!r} {problem}", markup=False, highlight=False)
 
 
 def _safe_url(url: str) -> str:

@@ -50,10 +50,11 @@ def rule_refusal(
 
 
 def offer_for(
-    reward: Reward, variant: Variant, *, channel: str, currency: str, country: str | None
+    reward: Reward, variant: Variant, *, channel: str | None, currency: str, country: str | None
 ) -> bool:
-    """Whether the member's variant of ``reward`` is offered on this channel, currency, country."""
-    if not variant.enabled or channel not in reward.channels:
+    """Whether the member's variant of ``reward`` is offered on this channel, currency, country
+    (``channel`` None: on any; the merchant acting for the member, as the Admin API does)."""
+    if not variant.enabled or (channel is not None and channel not in reward.channels):
         return False
     if (
         country is not None
@@ -112,7 +113,7 @@ def reward_refusal(
     variant: Variant,
     facts: MemberFacts,
     *,
-    channel: str,
+    channel: str | None,
     currency: str,
     country: str | None,
     variant_id: str | None = None,

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import Customer
+from tessera.kit.errors import NotFound
 from tessera.loyalty import members, rewards
 from tessera.loyalty.program import LoyaltyProgram
 
@@ -18,7 +19,7 @@ async def redeem_reward(
     program: LoyaltyProgram,
     merchant_id: str,
     reward_id: int,
-    kind: str,
+    kind: str | None,
     *,
     channel: str,
     currency: str,
@@ -29,7 +30,9 @@ async def redeem_reward(
     cart_id: str | None = None,
     shipping_address_id: int | None = None,
     fulfil: bool = False,
+    any_channel: bool = False,
 ) -> tuple[Customer, rewards.Claim]:
+    """``kind`` None: whatever kind the reward is (the Admin API names the reward alone)."""
     customer = await members.locked_customer(conn, program, merchant_id)
     reward = rewards.find_reward(program, reward_id, kind)
     claim = await rewards.redeem(
@@ -45,7 +48,20 @@ async def redeem_reward(
         variant_id=variant_id,
         cart_id=cart_id,
         shipping_address_id=shipping_address_id,
+        any_channel=any_channel,
     )
     if fulfil:
         claim = await rewards.mark_used(conn, program, claim, now)
     return customer, claim
+
+
+async def refund_claim(
+    conn: AsyncConnection, program: LoyaltyProgram, merchant_id: str, claim_id: int, now: datetime
+) -> tuple[Customer, rewards.Claim]:
+    """The merchant refunds one of the member's claims, of any kind: the member is locked
+    first; a claim of another member (or program) is not found."""
+    customer = await members.locked_customer(conn, program, merchant_id)
+    claim = await rewards.get_claim(conn, program.id, claim_id)
+    if claim.customer_id != customer.id:
+        raise NotFound("claimed reward", f"Claimed reward with ID `{claim_id}` not found")
+    return customer, await rewards.refund(conn, program, claim, now, any_kind=True)

@@ -19,24 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tessera.customers.service import Customer
 from tessera.kit.clock import as_utc
 from tessera.kit.errors import Conflict, NotFound
-from tessera.loyalty import ledger
+from tessera.loyalty import code_pool, ledger
+from tessera.loyalty.claim_details import claim_details
 from tessera.loyalty.eligibility import MemberFacts, reward_refusal
 from tessera.loyalty.program import LoyaltyProgram, Variant, variant_of
 from tessera.loyalty.rules import member_tier_id, require_member
 from tessera.loyalty.statements import constant, one_of
 from tessera.programs.configuration import (
-    ActiveSubscriptionDiscountVoucherReward,
     ActiveSubscriptionProductReward,
-    CartDiscountVoucherReward,
-    CollectionDiscountVoucherReward,
-    CustomReward,
-    FreeShippingVoucherReward,
-    GiftCardReward,
     ProductCartReward,
-    ProductDiscountVoucherReward,
     Reward,
-    localized,
-    money_in,
 )
 from tessera.store.prepared import Prepared
 from tessera.store.tables import claimed_rewards
@@ -193,99 +185,16 @@ def _refused(
     )
 
 
-def find_reward(program: LoyaltyProgram, reward_id: int, kind: str) -> Reward:
-    """The program's reward ``reward_id``, which must be of ``kind``."""
+def find_reward(program: LoyaltyProgram, reward_id: int, kind: str | None) -> Reward:
+    """The program's reward ``reward_id``, which must be of ``kind`` (None: of any kind)."""
     reward = program.reward(reward_id)
     if reward is None:
         raise NotFound("reward", f"Reward with ID `{reward_id}` not found")
-    if reward.kind != kind:
+    if kind is not None and reward.kind != kind:
         raise Conflict(
             "reward_kind_mismatch", f"Reward {reward_id} is a {reward.kind} reward, not {kind}"
         )
     return reward
-
-
-def _details(
-    reward: Reward,
-    currency: str,
-    language: str,
-    variant_id: str | None,
-    shipping_address_id: int | None = None,
-) -> dict[str, Any]:
-    """What the claim is worth, frozen now so a later program change cannot alter it."""
-    details: dict[str, Any] = {"language": language}
-    if isinstance(
-        reward,
-        CartDiscountVoucherReward
-        | CollectionDiscountVoucherReward
-        | ActiveSubscriptionDiscountVoucherReward,
-    ):
-        amount = (
-            money_in(reward.discount, currency)
-            if reward.discount_type == "fixed"
-            else float(reward.discount if not isinstance(reward.discount, dict) else 0)
-        )
-        details.update(discount_type=reward.discount_type, discount=amount)
-        if isinstance(reward, ActiveSubscriptionDiscountVoucherReward):
-            details["recurring_cycle_limit"] = reward.recurring_cycle_limit
-        else:
-            details["minimum_spend"] = money_in(reward.minimum_spend, currency)
-        if isinstance(reward, CartDiscountVoucherReward):
-            details.update(
-                applies_to_order_type=reward.applies_to_order_type,
-                recurring_cycle_limit=reward.recurring_cycle_limit,
-            )
-        elif isinstance(reward, CollectionDiscountVoucherReward):
-            details["collection"] = {
-                "id": reward.collection.id,
-                "title": localized(reward.collection.title, language) or None,
-                "url": reward.collection.url,
-            }
-    elif isinstance(reward, FreeShippingVoucherReward):
-        details["max_shipping"] = money_in(reward.max_shipping, currency)
-    elif isinstance(reward, GiftCardReward):
-        details["initial_balance"] = money_in(reward.initial_balance, currency)
-    elif isinstance(reward, ProductDiscountVoucherReward):
-        details.update(
-            product={
-                "id": reward.product_id,
-                "image_url": reward.image_url,
-                "variant_id": reward.variant_id,
-            },
-            percentage=reward.percentage,
-        )
-    elif isinstance(reward, ProductCartReward | ActiveSubscriptionProductReward):
-        chosen = next(v for v in reward.product.variants if v.id == variant_id)
-        details.update(
-            variant_id=variant_id,
-            product={
-                "id": reward.product.id,
-                "handle": reward.product.handle,
-                "title": localized(reward.product.title, language),
-                "url": reward.product.url,
-                "image_url": reward.product.image_url,
-                "variant": {
-                    "id": chosen.id,
-                    "title": localized(chosen.title, language) or None,
-                    "inventory_count": chosen.inventory_count,
-                },
-            },
-        )
-        if isinstance(reward, ProductCartReward):
-            details.update(
-                minimum_cart_total=money_in(reward.cart_requirements.minimum_cart_total, currency),
-                minimum_line_item_count=reward.cart_requirements.minimum_line_item_count,
-            )
-        else:
-            # No subscription platform to ask: the request's ReCharge address (None: the
-            # next recurring order), kept for the integrator who adds the product.
-            details["shipping_address_id"] = shipping_address_id
-    elif isinstance(reward, CustomReward):
-        details.update(
-            fulfillment=reward.fulfillment,
-            fulfillment_explanation=localized(reward.fulfillment_explanation, language) or None,
-        )
-    return details
 
 
 _PREFIX = {"gift_card": "GIFT", "product_cart": "CART", "custom": "PERK"}
@@ -305,8 +214,11 @@ async def redeem(
     variant_id: str | None = None,
     cart_id: str | None = None,
     shipping_address_id: int | None = None,
+    any_channel: bool = False,
 ) -> Claim:
-    """Spend points on ``reward``; raise Conflict with the contract's code when it cannot be."""
+    """Spend points on ``reward``; raise Conflict with the contract's code when it cannot be.
+    ``any_channel``: the merchant redeems on the member's behalf (the Admin API), so the
+    reward's channels do not limit it; ``channel`` is still recorded."""
     require_member(customer)
     tier_id = await member_tier_id(conn, program, customer, currency, now)
     variant = variant_of(reward, tier_id, language)
@@ -334,7 +246,7 @@ async def redeem(
         reward,
         variant,
         facts,
-        channel=channel,
+        channel=None if any_channel else channel,
         currency=currency,
         country=country,
         # A product reward needs a variant: none asked for is no variant of the reward.
@@ -348,12 +260,11 @@ async def redeem(
         expires_at = now + timedelta(minutes=reward.cart_hold_minutes)
     elif reward.expires_after_days is not None:
         expires_at = now + timedelta(days=reward.expires_after_days)
-    # A subscription product is added by the integrator, identified by the claim's id.
-    needs_code = not (
-        (isinstance(reward, CustomReward) and reward.fulfillment != "voucher")
-        or isinstance(reward, ActiveSubscriptionProductReward)
-    )
-    code = new_code(_PREFIX.get(reward.kind, "TSR")) if needs_code else None
+    code = pooled = None
+    if code_pool.hands_out_code(reward):
+        # The merchant's own codes when the reward has a pool of them (an empty pool refuses).
+        pooled = await code_pool.take_code(conn, program.id, reward.id, now)
+        code = pooled.code if pooled is not None else new_code(_PREFIX.get(reward.kind, "TSR"))
     result = await conn.execute(
         claimed_rewards.insert()
         .values(
@@ -366,7 +277,7 @@ async def redeem(
             points_cost=variant.points,
             code=code,
             currency=currency.lower(),
-            details=_details(reward, currency, language, variant_id, shipping_address_id),
+            details=claim_details(reward, currency, language, variant_id, shipping_address_id),
             channel=channel,
             cart_id=cart_id,
             claimed_at=now,
@@ -375,6 +286,8 @@ async def redeem(
         .returning(claimed_rewards.c.id)
     )
     claim_id = int(result.scalar_one())
+    if pooled is not None:
+        await code_pool.attach(conn, pooled, claim_id)
     await ledger.record(
         conn,
         program_id=program.id,
@@ -393,10 +306,17 @@ async def redeem(
 
 
 async def refund(
-    conn: AsyncConnection, program: LoyaltyProgram, claim: Claim, now: datetime
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    claim: Claim,
+    now: datetime,
+    *,
+    any_kind: bool = False,
 ) -> Claim:
-    """Give a product_cart claim's points back and void it (once; never after it was used)."""
-    if claim.reward_kind != "product_cart":
+    """Give a claim's points back and void it (once; never after it was used). The Headless API
+    refunds product_cart claims only; the merchant (``any_kind``, the Admin API) any claim. A
+    code from the reward's pool is not put back: the customer has seen it."""
+    if not any_kind and claim.reward_kind != "product_cart":
         raise Conflict("reward_kind_mismatch", "Only product_cart rewards can be refunded")
     if claim.state == "void" or claim.refunded_at is not None:
         raise Conflict("reward_already_refunded", "This claimed reward was already refunded")

@@ -285,8 +285,9 @@ claimed_rewards = sa.Table(
     # "approved" (usable), "void" (refunded), "expired".
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("points_cost", sa.Integer, nullable=False),
-    # Voucher or gift card code: unique across every program, so a code identifies one claim.
-    sa.Column("code", sa.String(40), nullable=True, unique=True),
+    # Voucher or gift card code: unique within the program (migration 0011_reward_codes: a
+    # merchant's imported codes may equal another program's), so a code identifies one claim.
+    sa.Column("code", sa.String(40), nullable=True),
     sa.Column("currency", sa.String(3), nullable=False),
     # What was claimed, frozen at claim time (amounts in ``currency``, product and variant...).
     sa.Column("details", sa.JSON, nullable=False),
@@ -297,6 +298,7 @@ claimed_rewards = sa.Table(
     sa.Column("used_at", Timestamp, nullable=True),
     sa.Column("refunded_at", Timestamp, nullable=True),
     sa.Index("ix_claimed_rewards_customer", "customer_id", "reward_id", "claimed_at"),
+    sa.UniqueConstraint("program_id", "code", name="uq_claimed_rewards_program_code"),
 )
 
 referral_shares = sa.Table(
@@ -438,3 +440,35 @@ customers.append_column(sa.Column("state_before_block", sa.String(20), nullable=
 # The program-wide lists (customers, transactions) page newest first by id within a program.
 sa.Index("ix_customers_program_list", customers.c.program_id, customers.c.id)
 sa.Index("ix_ledger_entries_program_list", ledger_entries.c.program_id, ledger_entries.c.id)
+
+# --- Pre-generated reward codes and email unsubscribes (migration 0011_reward_codes) -----------
+
+# A reward's pool of codes imported by the merchant (`tessera rewards import-codes`): a redeem
+# of a reward with a pool takes the next unused one instead of generating a code. A code is
+# unique within its program; ``claimed_reward_id`` is set once it is handed out.
+reward_codes = sa.Table(
+    "reward_codes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("reward_id", sa.Integer, nullable=False),
+    sa.Column("code", sa.String(40), nullable=False),
+    sa.Column("imported_at", Timestamp, nullable=False),
+    sa.Column("claimed_reward_id", sa.Integer, sa.ForeignKey("claimed_rewards.id"), nullable=True),
+    sa.Column("claimed_at", Timestamp, nullable=True),
+    sa.UniqueConstraint("program_id", "code", name="uq_reward_codes_program_code"),
+    sa.Index("ix_reward_codes_unused", "program_id", "reward_id", "claimed_at", "id"),
+)
+
+# The program's loyalty email unsubscribe list (Admin API /v2/loyalty_emails/unsubscribes).
+# ``email_key`` is the address lowercased: one entry per address, however it was written.
+email_unsubscribes = sa.Table(
+    "email_unsubscribes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("email_key", sa.String(320), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("program_id", "email_key", name="uq_email_unsubscribes_program_email"),
+)

@@ -16,6 +16,7 @@ from . import (
     order_routes,
     reward_routes,
     transaction_routes,
+    unsubscribe_routes,
 )
 from .errors import error_body, render
 from .routes import routes
@@ -44,7 +45,14 @@ ADMIN_ERRORS = DialectErrors(
 
 
 def admin_app() -> DialectApp:
-    groups = (order_routes, customer_routes, transaction_routes, activity_routes, reward_routes)
+    groups = (
+        order_routes,
+        customer_routes,
+        transaction_routes,
+        activity_routes,
+        reward_routes,
+        unsubscribe_routes,
+    )
     return DialectApp(
         [*routes, *(route for group in groups for route in group.routes)], errors=ADMIN_ERRORS
     )

@@ -24,6 +24,28 @@ STATUS: dict[type[errors.DomainError], int] = {
 }
 
 
+# Conflicts that refuse a redemption: the reference's 422 ("If the customer has insufficient
+# points, the endpoint returns a HTTP 422"), given to every reason a reward cannot be claimed.
+UNPROCESSABLE = frozenset(
+    {
+        "insufficient_points",
+        "reward_limit_reached",
+        "reward_not_enabled_for_customer",
+        "reward_out_of_stock",
+        "reward_kind_mismatch",
+        "invalid_variant_id",
+        "max_cart_redemptions_reached",
+        "cart_requirements_not_met",
+    }
+)
+
+
+def status_of(exc: errors.DomainError) -> int:
+    if isinstance(exc, errors.Conflict) and exc.code in UNPROCESSABLE:
+        return 422
+    return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+
+
 def error_body(
     message: str, details: dict[str, str] | None = None, *, request_id: str | None = None
 ) -> bytes:
@@ -36,7 +58,7 @@ def error_body(
 
 
 def render(exc: errors.DomainError, headers: dict[str, str] | None = None) -> Response:
-    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+    status = status_of(exc)
     details: dict[str, str] | None = None
     if isinstance(exc, errors.Invalid):
         details = exc.details
