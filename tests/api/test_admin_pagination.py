@@ -9,7 +9,7 @@ from starlette.requests import Request
 
 from tessera.api.loyaltylion_admin.pagination import Listing, cursors, list_request, no_filter
 from tessera.kit.errors import Invalid
-from tessera.store.pages import fetch_page
+from tessera.store.pages import Window, fetch_page
 from tessera.store.tables import customers
 from tests.factories import make_customer, make_tenant
 
@@ -118,3 +118,19 @@ def test_bad_list_parameters_are_a_400_naming_the_parameter(query: str, field: s
     with pytest.raises(Invalid) as refused:
         list_request(request_for(query), FILTERS)
     assert field in refused.value.details
+
+
+async def test_a_boundary_past_any_id_is_every_row_before_it_and_none_after(
+    db: AsyncEngine,
+) -> None:
+    tenant = await make_tenant(db)
+    made = (await make_customer(db, tenant, "c1")).id
+    stmt = sa.select(customers.c.id).where(customers.c.program_id == tenant.program_id)
+    huge = 10**15
+    async with db.connect() as conn:
+        after = await fetch_page(conn, stmt, customers.c.id, Window(limit=5, after_id=huge))
+        since = await fetch_page(
+            conn, stmt, customers.c.id, Window(limit=5, descending=False, after_id=huge)
+        )
+    assert [row.id for row in after.rows] == [made]
+    assert since.rows == []

@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tessera.config import Settings
 from tessera.customers.service import Customer
 from tessera.kit.clock import iso_z
-from tessera.loyalty import expiry, ledger
+from tessera.loyalty import expiry, ledger, pending
 from tessera.points_schedule import expire_points
 from tessera.programs.configuration import PointsExpiry
 from tessera.state import Tessera
+from tessera.store.tables import ledger_entries
 from tests.factories import SMALL_PROGRAM, Tenant, make_customer, make_tenant
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -155,3 +156,15 @@ async def test_the_member_view_shows_when_each_unspent_earning_expires(
         iso_z(now + 355 * DAY),
         None,
     ]
+
+
+async def test_approving_pending_points_is_not_activity_that_postpones_inactivity_expiry(
+    db: AsyncEngine, tessera: Tessera
+) -> None:
+    tenant = await make_tenant(db, program=expiring("inactivity", 90))
+    member = await make_customer(db, tenant, "m1")
+    await entry(db, tenant, member, 40, "pending", START)
+    async with db.begin() as conn:
+        waiting = await pending.unsettled(conn, ledger_entries.c.customer_id == member.id)
+        await pending.approve(conn, waiting, START + 30 * DAY)
+    assert await expire_points(tessera, START + 91 * DAY) == 40

@@ -31,7 +31,10 @@ _SPENDABLE = one_of(_c.state, ledger.SPENDABLE)
 _EARNED = sa.and_(_c.state == constant("approved"), _c.points > constant(0))
 # What counts as activity for ``inactivity``: earning (pending or approved) and spending.
 _ACTIVE_STATES = ("approved", "pending", "spent")
-_ACTIVE = sa.and_(one_of(_c.state, _ACTIVE_STATES), _c.points != constant(0))
+# An entry that settles a pending one (tessera.loyalty.pending) is not new activity.
+_ACTIVE = sa.and_(
+    one_of(_c.state, _ACTIVE_STATES), _c.points != constant(0), _c.settles_id.is_(None)
+)
 
 
 def _sum(condition: sa.ColumnElement[bool]) -> Any:

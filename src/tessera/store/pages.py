@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tessera.store.tables import MAX_ID
+
 
 @dataclass(frozen=True, slots=True)
 class Window:
@@ -41,6 +43,12 @@ async def fetch_page(
     descending = window.descending != backwards
     boundary = window.before_id if backwards else window.after_id
     stmt = listing
+    if boundary is not None and boundary > MAX_ID:
+        # Past any id a row can have (and more than the databases' integer ids compare with):
+        # every row is before it, none after.
+        if not descending:
+            return Page(rows=[], has_next=False, has_prev=not backwards)
+        boundary = None
     if boundary is not None:
         stmt = stmt.where(id_column < boundary if descending else id_column > boundary)
     stmt = stmt.order_by(id_column.desc() if descending else id_column.asc())

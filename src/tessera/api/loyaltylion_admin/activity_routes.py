@@ -13,7 +13,6 @@ from tessera.api.body import read_json_body
 from tessera.api.contract import decode_against_contract
 from tessera.api.paths import path_text
 from tessera.api.responses import json_response
-from tessera.auth.authenticate import site_for
 from tessera.auth.principal import Principal
 from tessera.kit.clock import iso_z, utcnow
 from tessera.kit.errors import Invalid, NotFound
@@ -22,7 +21,7 @@ from tessera.loyalty.activity_list import Activity, list_activities
 from tessera.loyalty.activity_states import change_activity_state
 from tessera.loyalty.program_cache import program_in_force
 from tessera.programs.configuration import ProgramDocument, current_document, localized
-from tessera.programs.sites import Site, list_sites
+from tessera.programs.sites import list_sites
 from tessera.state import Tessera
 from tessera.store.transactions import write_transaction
 
@@ -36,31 +35,11 @@ from .activity_schemas import (
 from .customer_out import customer_brief
 from .endpoint import admin_endpoint
 from .pagination import cursors, iso_datetime, list_request
+from .request_site import request_site
 
 MAX_PROPERTIES_BYTES = 4096
 _SITE_ID = re.compile(r"[0-9]{1,18}", re.ASCII)
 FILTERS = {"created_at_min": iso_datetime, "created_at_max": iso_datetime}
-
-
-async def site_of_request(tessera: Tessera, principal: Principal, request: Request) -> Site:
-    """``?site_id``, or the program's only site when it has one (the reference: the parameter
-    is only required for programs with several sites)."""
-    raw = request.query_params.get("site_id")
-    if raw:
-        if _SITE_ID.fullmatch(raw) is None:
-            raise Invalid("The request is invalid", {"site_id": "must be a whole number"})
-        return await site_for(tessera, principal, int(raw))
-    if principal.site_id is not None:
-        return await site_for(tessera, principal, principal.site_id)
-    async with tessera.engine.connect() as conn:
-        found = await list_sites(conn, principal.program_id)
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise NotFound("site", "This program has no site")
-    raise Invalid(
-        "The request is invalid", {"site_id": "is required: this program has several sites"}
-    )
 
 
 def _storable(value: str, max_length: int) -> str | None:
@@ -107,7 +86,7 @@ def tracked_activity(body: CreateActivityIn) -> TrackedActivity:
 
 @admin_endpoint(scope="write_customers")
 async def create_activity(request: Request, tessera: Tessera, principal: Principal) -> Response:
-    site = await site_of_request(tessera, principal, request)
+    site = await request_site(tessera, principal, request.query_params.get("site_id"))
     raw = await read_json_body(request, tessera.settings.max_body_bytes)
     body = decode_against_contract(
         raw,

@@ -32,7 +32,7 @@ from .customer_schemas import (
 )
 from .customer_view_out import customer_out
 from .endpoint import admin_endpoint
-from .list_params import moment_filter, path_merchant_id, text_filter, within_ids
+from .list_params import moment_filter, path_merchant_id, text_filter
 from .pagination import Listing, cursors, list_request
 
 CUSTOMER_FILTERS = {
@@ -89,7 +89,7 @@ def _ordered(request: Request, listing: Listing) -> tuple[Listing, int]:
 
 @admin_endpoint(scope="read_customers")
 async def list_customers(request: Request, tessera: Tessera, principal: Principal) -> Response:
-    listing, page_number = _ordered(request, within_ids(list_request(request, CUSTOMER_FILTERS)))
+    listing, page_number = _ordered(request, list_request(request, CUSTOMER_FILTERS))
     program = await admin_program(tessera, principal)
     async with tessera.engine.connect() as conn:
         views, page = await list_customer_views(

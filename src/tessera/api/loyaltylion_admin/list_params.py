@@ -3,7 +3,6 @@ the path, and the list filters' parsers."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from starlette.requests import Request
@@ -11,7 +10,7 @@ from starlette.requests import Request
 from tessera.kit.errors import Invalid, NotFound
 from tessera.store.tables import MAX_ID
 
-from .pagination import Listing, iso_datetime
+from .pagination import iso_datetime
 
 MAX_MERCHANT_ID_LENGTH = 255
 
@@ -23,17 +22,6 @@ def path_merchant_id(request: Request) -> str:
     if len(merchant_id) > MAX_MERCHANT_ID_LENGTH or "\x00" in merchant_id:
         raise NotFound("customer", "Customer not found")
     return merchant_id
-
-
-def within_ids(listing: Listing) -> Listing:
-    """``listing`` with its boundaries (since_id, a cursor's lastId) no larger than any id can
-    be: past that, every id is before them, and the databases' integer ids cannot be compared
-    with larger numbers."""
-    window = listing.window
-    after = None if window.after_id is None else min(window.after_id, MAX_ID)
-    before = None if window.before_id is None else min(window.before_id, MAX_ID)
-    bounded = replace(window, after_id=after, before_id=before)
-    return Listing(window=bounded, filters=listing.filters)
 
 
 def text_filter(name: str, raw: str) -> str:

@@ -10,16 +10,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from tessera.api.body import read_json_body
-from tessera.api.paths import path_text, read_number
+from tessera.api.paths import path_text
 from tessera.api.responses import json_response
-from tessera.auth.authenticate import site_for
 from tessera.auth.principal import Principal
 from tessera.kit.clock import utcnow
 from tessera.kit.errors import Invalid, NotFound
 from tessera.loyalty import order_service
 from tessera.loyalty.order_store import OrderFilters
 from tessera.loyalty.program_cache import program_in_force
-from tessera.programs.sites import Site, list_sites
 from tessera.state import Tessera
 from tessera.store.transactions import write_transaction
 
@@ -27,6 +25,7 @@ from .endpoint import admin_endpoint
 from .order_schemas import OrderResponseOut, OrdersOut
 from .order_wire import new_order, order_out, order_status
 from .pagination import cursors, iso_datetime, list_request
+from .request_site import request_site
 
 MAX_MERCHANT_ID = 255  # orders.merchant_id is a String(255)
 
@@ -39,24 +38,10 @@ def order_merchant_id(request: Request) -> str:
     return merchant_id
 
 
-async def order_site(tessera: Tessera, principal: Principal, raw: str | None) -> Site:
-    """``?site_id``, or the program's only site when it has one."""
-    if raw:
-        return await site_for(tessera, principal, read_number("site_id", raw))
-    async with tessera.engine.connect() as conn:
-        found = await list_sites(conn, principal.program_id)
-    if len(found) != 1:
-        raise Invalid(
-            "The request is invalid",
-            {"site_id": "is required: this program has several sites"},
-        )
-    return found[0]
-
-
 @admin_endpoint(scope="write_orders")
 async def create_order(request: Request, tessera: Tessera, principal: Principal) -> Response:
     order = new_order(await read_json_body(request, tessera.settings.max_body_bytes))
-    site = await order_site(tessera, principal, request.query_params.get("site_id"))
+    site = await request_site(tessera, principal, request.query_params.get("site_id"))
     program = await program_in_force(tessera.engine, site)
     async with write_transaction(tessera.engine) as conn:
         await order_service.create_order(conn, program, order, utcnow())

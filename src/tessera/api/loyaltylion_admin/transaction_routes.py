@@ -19,7 +19,6 @@ from .list_params import (
     id_filter,
     moment_filter,
     path_merchant_id,
-    within_ids,
 )
 from .pagination import Listing, cursors, list_request
 from .transaction_out import transaction_out, transactions_csv
@@ -47,7 +46,7 @@ async def _transactions(
     request: Request, tessera: Tessera, principal: Principal, merchant_id: str | None
 ) -> Response:
     filters = PROGRAM_TRANSACTION_FILTERS if merchant_id is None else CUSTOMER_TRANSACTION_FILTERS
-    listing = within_ids(list_request(request, filters))
+    listing = list_request(request, filters)
     program = await admin_program(tessera, principal)
     async with tessera.engine.connect() as conn:
         found, page = await list_transactions(
