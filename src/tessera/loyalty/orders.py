@@ -22,12 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import Customer
 from tessera.kit.amounts import ZERO
-from tessera.loyalty import ledger, tiers
+from tessera.loyalty import ledger, pending, tiers
 from tessera.loyalty.order_store import Order, points_recorded, save_points
 from tessera.loyalty.program import LoyaltyProgram, variant_of
 from tessera.loyalty.rules import member_tier_id, require_member
 from tessera.programs.configuration import PurchaseRule
-from tessera.store.tables import MAX_ID
+from tessera.store.tables import MAX_ID, ledger_entries
 
 MAX_POINTS = MAX_ID
 # Orders reach Tessera from the shop's platform: the purchase rule's web channel.
@@ -59,9 +59,10 @@ def purchase_award(
 
 
 def new_order_points_state(program: LoyaltyProgram) -> ledger.EntryState:
-    """The one place that decides the state of points an order earns: approved at once, for
-    now (an approval period would make them pending here)."""
-    return "approved"
+    """The one place that decides the state of points an order earns: pending through the
+    program's approval period (``points.order_pending_days``, approved later by the scheduled
+    pass in ``order_approval``), else approved at once."""
+    return "pending" if program.document.points.order_pending_days > 0 else "approved"
 
 
 async def award_purchase(
@@ -174,6 +175,8 @@ async def settle_points(
     change = points_due(order, earned) - held
     not_taken_back = order.points_not_taken_back
     label = f"Order {order.merchant_id}"[:255]
+    if change < 0:
+        change = await _void_pending(conn, order, change, now)
     if change > 0:
         # Points a refund could not take back were never lost: forgive those first.
         forgiven = min(change, not_taken_back)
@@ -205,3 +208,31 @@ async def settle_points(
         not_taken_back += -change - taken
     order = await save_points(conn, order, earned=earned, not_taken_back=not_taken_back)
     return order, first_paid
+
+
+async def _void_pending(conn: AsyncConnection, order: Order, change: int, now: datetime) -> int:
+    """Points an order in its approval period gives back (``change`` < 0) come out of its
+    pending points: they are voided, and what the order keeps is pending again from the same
+    start. Returns what is left to take back from approved points."""
+    waiting = await pending.unsettled(conn, ledger_entries.c.order_id == order.id)
+    if not waiting:
+        return change
+    change += await pending.void(conn, waiting, now)
+    if change > 0:
+        first = waiting[0]
+        await ledger.record(
+            conn,
+            program_id=first.program_id,
+            customer_id=first.customer_id,
+            points=change,
+            state="pending",
+            reason="order partly refunded",
+            kind="earned_points_from_rule",
+            rule_id=first.rule_id,
+            label=first.label,
+            channel=first.channel,
+            at=first.created_at,
+            order_id=order.id,
+        )
+        change = 0
+    return change

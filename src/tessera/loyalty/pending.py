@@ -5,7 +5,7 @@ entry of ``p`` points appends ``-p pending`` and ``+p approved``, voiding it ``-
 each names the entry it settles (``settles_id``) and has the kind ``pending_approved`` or
 ``pending_voided``. A pending entry is settled once: what is settled is not pending any more.
 
-Whatever holds pending points (an activity awaiting moderation, later an order in its approval
+Whatever holds pending points (an activity awaiting moderation, an order in its approval
 period) finds them with :func:`unsettled` and moves them with :func:`approve` or :func:`void`.
 The caller holds the customer's lock (``members.locked_customer``), so two workers never settle
 the same entry twice.
@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tessera.kit.clock import as_utc
 from tessera.loyalty import ledger
 from tessera.store.tables import ledger_entries
 
@@ -34,6 +35,8 @@ class PendingEntry:
     label: str | None
     channel: str | None
     activity_id: int | None
+    order_id: int | None
+    created_at: datetime
 
 
 _settling = ledger_entries.alias("settling")
@@ -54,11 +57,27 @@ async def unsettled(conn: AsyncConnection, source: sa.ColumnElement[bool]) -> li
             _c.label,
             _c.channel,
             _c.activity_id,
+            _c.order_id,
+            _c.created_at,
         )
         .where(source, _c.state == "pending", _c.settles_id.is_(None), ~settled)
         .order_by(_c.id)
     )
-    return [PendingEntry(*row) for row in rows]
+    return [
+        PendingEntry(
+            id=row.id,
+            program_id=row.program_id,
+            customer_id=row.customer_id,
+            points=row.points,
+            rule_id=row.rule_id,
+            label=row.label,
+            channel=row.channel,
+            activity_id=row.activity_id,
+            order_id=row.order_id,
+            created_at=as_utc(row.created_at),
+        )
+        for row in rows
+    ]
 
 
 def _settlement(entry: PendingEntry, kind: ledger.EntryKind, now: datetime) -> dict[str, Any]:
@@ -72,6 +91,7 @@ def _settlement(entry: PendingEntry, kind: ledger.EntryKind, now: datetime) -> d
         channel=entry.channel,
         at=now,
         activity_id=entry.activity_id,
+        order_id=entry.order_id,
         settles_id=entry.id,
     )
 

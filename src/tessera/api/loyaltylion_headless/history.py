@@ -3,7 +3,7 @@ snapshot's history, newest first."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tessera.kit.clock import iso_z
 from tessera.loyalty.expiry import entry_expiries
@@ -11,6 +11,7 @@ from tessera.loyalty.ledger import Entry
 from tessera.loyalty.program import LoyaltyProgram, variant_of
 from tessera.loyalty.rewards import Claim
 from tessera.loyalty.snapshot import MemberSnapshot
+from tessera.programs.configuration import PurchaseRule, Rule
 
 from . import customer_schemas as out
 from .texts import entered_tier_text, points_added_text, points_text
@@ -28,6 +29,15 @@ def rule_title(program: LoyaltyProgram, rule_id: int, language: str) -> str:
         assert rule is not None
         title = program.memo[key] = variant_of(rule, None, language).title
     return title
+
+
+def approves_at(program: LoyaltyProgram, entry: Entry, rule: Rule | None) -> str | None:
+    """When pending points from an order approve: at the end of the program's approval period
+    (points pending for another reason, a review awaiting moderation, have no date)."""
+    days = program.document.points.order_pending_days
+    if entry.state != "pending" or days == 0 or not isinstance(rule, PurchaseRule):
+        return None
+    return iso_z(entry.created_at + timedelta(days=days))
 
 
 def history_action(
@@ -52,6 +62,7 @@ def history_action(
                 points=entry.points,
                 points_text=points_text(entry.points, language),
                 rule=out.RuleRef(id=entry.rule_id, kind=rule.kind if rule else "custom"),
+                points_will_approve_at=approves_at(program, entry, rule),
                 points_will_expire_at=expires_at,
                 state=entry.state if entry.state in _LIFECYCLE else "approved",
             )
