@@ -503,3 +503,28 @@ async def test_the_same_activity_from_two_workers_at_once_is_recorded_and_awarde
     async with db.connect() as conn:
         assert await conn.scalar(sa.select(sa.func.count()).select_from(activities)) == 1
     assert (await balances(db, tenant)).approved == JOIN + 30
+
+
+async def test_a_tracked_activitys_transactions_show_the_activity_as_it_is_now(
+    client: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    tenant = await tenant_of(db)
+    await track(client, tenant, "$review", "r1", guest=False)
+    await update(client, tenant, "$review", "r1", "approved", 204)
+    response = await client.get("/v2/transactions", headers=tenant.auth)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert_matches_contract("admin-v2", "get", "/v2/transactions", 200, body)
+    activity_id = (await listed(client, tenant))["activities"][0]["id"]
+    review = [
+        t for t in body["transactions"] if t["activity"] and t["activity"]["merchant_id"] == "r1"
+    ]
+    # Earned pending, then approved: -50 pending and +50 approved, all of the one activity.
+    assert sorted((t["points_pending"], t["points_approved"]) for t in review) == [
+        (-50, 0),
+        (0, 50),
+        (50, 0),
+    ]
+    assert {t["activity"]["id"] for t in review} == {activity_id}
+    assert {t["activity"]["state"] for t in review} == {"approved"}
+    assert {t["activity"]["value"] for t in review} == {50}

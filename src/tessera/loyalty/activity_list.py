@@ -91,3 +91,39 @@ async def list_activities(
         for row in page.rows
     ]
     return ActivityPage(activities=found, page=page)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRecord:
+    """An activity as a transaction shows it (without its customer)."""
+
+    id: int
+    merchant_id: str | None
+    state: str
+    value: int
+    rule_id: int | None
+    created_at: datetime
+
+
+async def activities_by_ids(
+    conn: AsyncConnection, program_id: int, activity_ids: list[int]
+) -> dict[int, ActivityRecord]:
+    """The program's activities among ``activity_ids`` (a page of transactions), in one query."""
+    if not activity_ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(_a.id, _a.merchant_id, _a.state, _a.value, _a.rule_id, _a.created_at).where(
+            _a.program_id == program_id, _a.id.in_(activity_ids)
+        )
+    )
+    return {
+        int(row.id): ActivityRecord(
+            id=int(row.id),
+            merchant_id=row.merchant_id,
+            state=row.state,
+            value=int(row.value),
+            rule_id=row.rule_id,
+            created_at=as_utc(row.created_at),
+        )
+        for row in rows
+    }

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tessera.customers.service import Customer, customer_from_row, find_customer
 from tessera.kit.errors import NotFound
 from tessera.loyalty import ledger
+from tessera.loyalty.activity_list import ActivityRecord, activities_by_ids
 from tessera.loyalty.statements import constant
 from tessera.store.pages import Page, Window, fetch_page
 from tessera.store.tables import customers, ledger_entries
@@ -36,10 +37,11 @@ class LedgerTransaction:
     entry: ledger.Entry
     customer: Customer  # as the customer is now
     balances: ledger.Balances  # the customer's, now
+    activity: ActivityRecord | None = None  # the tracked activity the entry belongs to, as now
 
 
 def _listing(program_id: int, filters: TransactionFilters) -> sa.Select[Any]:
-    stmt = sa.select(*ledger.ENTRY_COLUMNS, _e.customer_id).where(
+    stmt = sa.select(*ledger.ENTRY_COLUMNS, _e.customer_id, _e.activity_id).where(
         _e.program_id == program_id, _e.points != constant(0)
     )
     if filters.customer_id is not None:
@@ -85,11 +87,15 @@ async def list_transactions(
     customer_ids = sorted({int(row.customer_id) for row in page.rows})
     owners = await _customers_of(conn, program_id, customer_ids)
     balances = await ledger.balances_of(conn, customer_ids)
+    tracked = await activities_by_ids(
+        conn, program_id, sorted({int(row.activity_id) for row in page.rows if row.activity_id})
+    )
     found = [
         LedgerTransaction(
             entry=ledger.entry_from_row(row),
             customer=owners[int(row.customer_id)],
             balances=balances[int(row.customer_id)],
+            activity=tracked.get(int(row.activity_id or 0)),
         )
         for row in page.rows
     ]

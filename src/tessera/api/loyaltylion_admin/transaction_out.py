@@ -1,8 +1,9 @@
 """Transactions as the Admin API shows them: one ledger entry with points each.
 
-``transaction_out`` is the one place an entry becomes a transaction. Its ``activity`` is built
-from what the entry carries (the rule completed); once activities are rows of their own, this
-is where the entry's activity is looked up instead.
+``transaction_out`` is the one place an entry becomes a transaction. An entry of a tracked
+activity (``POST /v2/activities``) shows that activity as it is now; any other rule's points (an
+order's, a Headless rule completion's) show an activity built from the entry itself. Entries
+that settle pending points (approved or voided) belong to the activity they settle.
 """
 
 from __future__ import annotations
@@ -26,8 +27,15 @@ from .customer_schemas import (
     RuleRefOut,
     TransactionOut,
 )
+from .schemas import CustomerBriefOut
 
 _ACTIVITY_STATES: dict[str, ActivityState] = {"pending": "pending", "void": "void"}
+_TRACKED_STATES: dict[str, ActivityState] = {
+    "pending": "pending",
+    "approved": "approved",
+    "declined": "declined",
+    "void": "void",
+}
 
 
 def _rule_ref(program: LoyaltyProgram, rule_id: int | None, label: str | None) -> RuleRefOut | None:
@@ -40,6 +48,31 @@ def _rule_ref(program: LoyaltyProgram, rule_id: int | None, label: str | None) -
     return RuleRefOut(id=rule_id, name=rule.kind, title=title)
 
 
+def _activity(
+    program: LoyaltyProgram, found: LedgerTransaction, brief: CustomerBriefOut, at: str
+) -> ActivityOut:
+    entry, tracked = found.entry, found.activity
+    if tracked is not None:
+        return ActivityOut(
+            id=tracked.id,
+            merchant_id=tracked.merchant_id,
+            value=tracked.value,
+            state=_TRACKED_STATES.get(tracked.state, "approved"),
+            customer=brief,
+            created_at=iso_z(tracked.created_at, millis=True),
+            rule=_rule_ref(program, tracked.rule_id, entry.label),
+        )
+    return ActivityOut(
+        id=entry.id,
+        merchant_id=None,
+        value=None,
+        state=_ACTIVITY_STATES.get(entry.state, "approved"),
+        customer=brief,
+        created_at=at,
+        rule=_rule_ref(program, entry.rule_id, entry.label),
+    )
+
+
 def transaction_out(program: LoyaltyProgram, found: LedgerTransaction) -> TransactionOut:
     entry = found.entry
     brief = customer_brief(found.customer, found.balances)
@@ -49,17 +82,9 @@ def transaction_out(program: LoyaltyProgram, found: LedgerTransaction) -> Transa
     resource: Resource
     activity = claimed = adjustment = expiry = None
     match entry.kind:
-        case "earned_points_from_rule":
+        case "earned_points_from_rule" | "pending_approved" | "pending_voided":
             resource = "activity"
-            activity = ActivityOut(
-                id=entry.id,
-                merchant_id=None,
-                value=None,
-                state=_ACTIVITY_STATES.get(entry.state, "approved"),
-                customer=brief,
-                created_at=at,
-                rule=_rule_ref(program, entry.rule_id, entry.label),
-            )
+            activity = _activity(program, found, brief, at)
         case "redeemed_points_for_reward" | "redemption_refunded":
             resource = "claimed_reward"
             claimed = ClaimedRewardRefOut(
