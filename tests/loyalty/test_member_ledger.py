@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tessera.loyalty import ledger
+from tessera.loyalty import ledger, member_ledger
 from tests.factories import make_customer, make_tenant
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -57,8 +57,8 @@ async def long_ledger(db: AsyncEngine) -> int:
 async def test_history_is_the_newest_entries_newest_first(db: AsyncEngine) -> None:
     customer_id = await long_ledger(db)
     async with db.connect() as conn:
-        history, _ = await ledger.member_ledger(conn, customer_id)
-    assert len(history) == ledger.HISTORY_LENGTH
+        history, _ = await member_ledger.member_ledger(conn, customer_id)
+    assert len(history) == member_ledger.HISTORY_LENGTH
     assert history[0].created_at == START + timedelta(hours=1, minutes=59)
     assert all(entry.kind == "points_added" for entry in history)
 
@@ -66,7 +66,7 @@ async def test_history_is_the_newest_entries_newest_first(db: AsyncEngine) -> No
 async def test_completions_older_than_the_history_still_count(db: AsyncEngine) -> None:
     customer_id = await long_ledger(db)
     async with db.connect() as conn:
-        _, marks = await ledger.member_ledger(conn, customer_id)
+        _, marks = await member_ledger.member_ledger(conn, customer_id)
     assert len(marks.completions[1]) == 3
     assert marks.last_tier == (7, START + timedelta(minutes=5))
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.kit.errors import Invalid
-from tessera.loyalty import ledger, pending
+from tessera.loyalty import ledger, member_ledger, pending
 from tessera.programs.configuration import parse_document
 from tessera.store.tables import ledger_entries
 from tests.factories import make_customer, make_tenant
@@ -52,7 +52,7 @@ async def test_an_approval_appends_entries_and_makes_the_points_spendable(db: As
     await settle(db, "approve")
     async with db.connect() as conn:
         assert await ledger.balances(conn, customer_id) == ledger.Balances(40, 0, 0)
-        history, marks = await ledger.member_ledger(conn, customer_id)
+        history, marks = await member_ledger.member_ledger(conn, customer_id)
         assert await conn.scalar(sa.select(sa.func.count()).select_from(ledger_entries)) == 3
         # Tier measures count the earning once.
         points, _, _ = await ledger.tier_measures(conn, customer_id, None)
@@ -66,7 +66,7 @@ async def test_a_void_leaves_nothing_and_is_no_completion(db: AsyncEngine) -> No
     await settle(db, "void")
     async with db.connect() as conn:
         assert await ledger.balances(conn, customer_id) == ledger.Balances(0, 0, 0)
-        history, marks = await ledger.member_ledger(conn, customer_id)
+        history, marks = await member_ledger.member_ledger(conn, customer_id)
         assert await ledger.rule_completion_times(conn, customer_id, 1) == []
         points, _, _ = await ledger.tier_measures(conn, customer_id, None)
     assert [(entry.points, entry.state) for entry in history] == [(40, "void")]

@@ -15,7 +15,7 @@ are not in the history: the pending entry they settle shows as approved or void 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -161,7 +161,7 @@ async def take_back(
     return taken
 
 
-_CUSTOMER: sa.BindParameter[int] = sa.bindparam("customer_id")
+CUSTOMER_PARAM: sa.BindParameter[int] = sa.bindparam("customer_id")
 _SINCE = sa.bindparam("since", type_=ledger_entries.c.created_at.type)
 # Tier measures count what was earned from ``since`` (the window's start; the epoch: all time):
 # a pending entry counts from when it was earned, so its approval adds nothing and its void
@@ -176,7 +176,7 @@ _MEASURED = sa.and_(
 )
 _settling = ledger_entries.alias("settling")
 # Of a pending entry: the kind of the entries that settled it (approved or voided), or NULL.
-_SETTLED = sa.case(
+SETTLED_KIND = sa.case(
     (
         ledger_entries.c.state == constant("pending"),
         sa.select(sa.func.max(_settling.c.kind))
@@ -201,7 +201,7 @@ _TOTALS = sa.select(
     _sum_where(_MEASURED, ledger_entries.c.points),
     _sum_where(_MEASURED, ledger_entries.c.spend),
     sa.func.count(sa.case((_MEASURED, ledger_entries.c.spend))),
-).where(ledger_entries.c.customer_id == _CUSTOMER)
+).where(ledger_entries.c.customer_id == CUSTOMER_PARAM)
 
 
 _PREPARED_TOTALS = Prepared(_TOTALS)
@@ -298,12 +298,12 @@ def entry_from_row(row: Any) -> Entry:
 
 
 _COMPLETION_TIMES = sa.select(ledger_entries.c.created_at).where(
-    ledger_entries.c.customer_id == _CUSTOMER,
+    ledger_entries.c.customer_id == CUSTOMER_PARAM,
     ledger_entries.c.rule_id == sa.bindparam("rule_id"),
     ledger_entries.c.kind == constant("earned_points_from_rule"),
     ledger_entries.c.state != constant("void"),
     # Declined while pending: not a completion (an approved one voided later still is).
-    sa.func.coalesce(_SETTLED, constant("none")) != constant("pending_voided"),
+    sa.func.coalesce(SETTLED_KIND, constant("none")) != constant("pending_voided"),
 )
 
 
@@ -317,78 +317,6 @@ async def rule_completion_times(
     return [as_utc(row[0]) for row in await _PREPARED_COMPLETION_TIMES.rows(conn, params)]
 
 
-HISTORY_LENGTH = 50
-_NEWEST = (
-    sa.func.row_number()
-    .over(order_by=(ledger_entries.c.created_at.desc(), ledger_entries.c.id.desc()))
-    .label("newest")
-)
-# A member's history (the newest HISTORY_LENGTH entries; refund and settlement entries are
-# left out: the refunded redemption shows as void, the settled pending entry as approved or
-# void) and every entry that is a mark (a rule completion that is not void, a tier entered),
-# older ones included: one query, newest first.
-_VISIBLE = (
-    sa.select(*_ENTRY, _SETTLED.label("settled"), _NEWEST)
-    .where(
-        ledger_entries.c.customer_id == _CUSTOMER,
-        sa.or_(
-            ledger_entries.c.kind.is_(None),
-            ledger_entries.c.kind.not_in(
-                [constant(kind) for kind in ("redemption_refunded", *SETTLEMENTS)]
-            ),
-        ),
-    )
-    .subquery()
-)
-_v = _VISIBLE.c
-_IS_COMPLETION = sa.and_(
-    _v.kind == constant("earned_points_from_rule"), _v.state != constant("void")
-)
-_MEMBER_LEDGER = (
-    sa.select(_VISIBLE)
-    .where(
-        sa.or_(
-            _v.newest <= constant(HISTORY_LENGTH),
-            _IS_COMPLETION,
-            _v.kind == constant("entered_tier"),
-        )
-    )
-    .order_by(_v.newest)
-)
-
-
-_PREPARED_MEMBER_LEDGER = Prepared(_MEMBER_LEDGER)
-
-
-@dataclass(frozen=True, slots=True)
-class Marks:
-    completions: dict[int, list[datetime]]  # rule id -> completion times (void ones left out)
-    last_tier: tuple[int, datetime] | None  # (tier id, entered at) of the last tier entry
-
-
-async def member_ledger(conn: AsyncConnection, customer_id: int) -> tuple[list[Entry], Marks]:
-    """The member's history (newest first) and marks (every rule completion, the last tier
-    entered), in one query."""
-    history: list[Entry] = []
-    completions: dict[int, list[datetime]] = {}
-    last: Entry | None = None
-    for row in await _PREPARED_MEMBER_LEDGER.rows(conn, {"customer_id": customer_id}):
-        entry = _entry(row[:-2])
-        settled = row[-2]
-        if settled is not None:
-            state: EntryState = "approved" if settled == "pending_approved" else "void"
-            entry = replace(entry, state=state)
-        if row[-1] <= HISTORY_LENGTH:
-            history.append(entry)
-        if entry.kind == "entered_tier":
-            if last is None or entry.id > last.id:
-                last = entry
-        elif entry.kind == "earned_points_from_rule" and entry.state != "void":
-            completions.setdefault(entry.rule_id or 0, []).append(entry.created_at)
-    last_tier = None if last is None or last.tier_id is None else (last.tier_id, last.created_at)
-    return history, Marks(completions, last_tier)
-
-
 async def tier_measures(
     conn: AsyncConnection, customer_id: int, since: datetime | None
 ) -> tuple[int, float, int]:
@@ -399,7 +327,7 @@ async def tier_measures(
 
 _LAST_TIER = (
     sa.select(*_ENTRY)
-    .where(ledger_entries.c.customer_id == _CUSTOMER, ledger_entries.c.kind == "entered_tier")
+    .where(ledger_entries.c.customer_id == CUSTOMER_PARAM, ledger_entries.c.kind == "entered_tier")
     .order_by(ledger_entries.c.id.desc())
     .limit(1)
 )

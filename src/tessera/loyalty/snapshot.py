@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import Customer
 from tessera.loyalty import ledger, rewards, tiers
+from tessera.loyalty.member_ledger import member_ledger
 from tessera.loyalty.program import LoyaltyProgram
 
 
@@ -41,7 +42,7 @@ async def member_snapshot(
     """Three prebuilt queries: ledger totals (balances and tier measures), history with every
     rule completion and tier entry, and claims with the stock claimed of stocked rewards."""
     totals = await ledger.totals(conn, customer.id, tiers.window(program, customer, now))
-    history, marks = await ledger.member_ledger(conn, customer.id)
+    history, marks = await member_ledger(conn, customer.id)
     claims, stock = await rewards.claims_and_stock(
         conn, program.id, customer.id, program.stocked_rewards
     )

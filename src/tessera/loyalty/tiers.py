@@ -86,7 +86,7 @@ def standing_from(
     last_tier: tuple[int, datetime] | None,
 ) -> TierStanding | None:
     """The member's standing from ledger totals measured since ``window(...)`` and the last tier
-    they entered (``ledger.member_ledger``)."""
+    they entered (``member_ledger.member_ledger``)."""
     setup = program.document.tiers
     if setup is None:
         return None
