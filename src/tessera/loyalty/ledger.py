@@ -290,6 +290,7 @@ def _entry(row: Any) -> Entry:
 
 # For listings of entries elsewhere (tessera.loyalty.transactions_list).
 ENTRY_COLUMNS = _ENTRY
+SETTLED = _SETTLED
 
 
 def entry_from_row(row: Any) -> Entry:
