@@ -176,7 +176,7 @@ _MEASURED = sa.and_(
 )
 _settling = ledger_entries.alias("settling")
 # Of a pending entry: the kind of the entries that settled it (approved or voided), or NULL.
-SETTLED_KIND = sa.case(
+SETTLED = sa.case(
     (
         ledger_entries.c.state == constant("pending"),
         sa.select(sa.func.max(_settling.c.kind))
@@ -303,7 +303,7 @@ _COMPLETION_TIMES = sa.select(ledger_entries.c.created_at).where(
     ledger_entries.c.kind == constant("earned_points_from_rule"),
     ledger_entries.c.state != constant("void"),
     # Declined while pending: not a completion (an approved one voided later still is).
-    sa.func.coalesce(SETTLED_KIND, constant("none")) != constant("pending_voided"),
+    sa.func.coalesce(SETTLED, constant("none")) != constant("pending_voided"),
 )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tessera.loyalty.ledger import (
     CUSTOMER_PARAM,
     ENTRY_COLUMNS,
-    SETTLED_KIND,
+    SETTLED,
     SETTLEMENTS,
     Entry,
     EntryState,
@@ -34,7 +34,7 @@ _NEWEST = (
 # void) and every entry that is a mark (a rule completion that is not void, a tier entered),
 # older ones included: one query, newest first.
 _VISIBLE = (
-    sa.select(*ENTRY_COLUMNS, SETTLED_KIND.label("settled"), _NEWEST)
+    sa.select(*ENTRY_COLUMNS, SETTLED.label("settled"), _NEWEST)
     .where(
         ledger_entries.c.customer_id == CUSTOMER_PARAM,
         sa.or_(

@@ -38,12 +38,19 @@ class LedgerTransaction:
     customer: Customer  # as the customer is now
     balances: ledger.Balances  # the customer's, now
     activity: ActivityRecord | None = None  # the tracked activity the entry belongs to, as now
+    # A settlement's pending entry; of a pending entry, the kind of what settled it (or None).
+    settles_id: int | None = None
+    settled: str | None = None
 
 
 def _listing(program_id: int, filters: TransactionFilters) -> sa.Select[Any]:
-    stmt = sa.select(*ledger.ENTRY_COLUMNS, _e.customer_id, _e.activity_id).where(
-        _e.program_id == program_id, _e.points != constant(0)
-    )
+    stmt = sa.select(
+        *ledger.ENTRY_COLUMNS,
+        _e.customer_id,
+        _e.activity_id,
+        _e.settles_id,
+        ledger.SETTLED.label("settled"),
+    ).where(_e.program_id == program_id, _e.points != constant(0))
     if filters.customer_id is not None:
         stmt = stmt.where(_e.customer_id == filters.customer_id)
     if filters.created_at_min is not None:
@@ -96,6 +103,8 @@ async def list_transactions(
             customer=owners[int(row.customer_id)],
             balances=balances[int(row.customer_id)],
             activity=tracked.get(int(row.activity_id or 0)),
+            settles_id=row.settles_id,
+            settled=row.settled,
         )
         for row in page.rows
     ]

@@ -96,6 +96,8 @@ class HistoryItem:
     at: datetime
     # Entered-tier entries name the tier; the page words them ("Entered Gold tier").
     tier_name: str | None = None
+    # The ledger state: "pending" points are not spendable yet, "void" ones never will be.
+    state: str = "approved"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,7 @@ class PageCustomer:
     points: int
     # "enrolled", "guest" (known, not a member) or "blocked".
     state: str = "enrolled"
+    pending: int = 0  # points earned, not spendable yet (an order's approval period)
     tier: TierProgress | None = None
     history: tuple[HistoryItem, ...] = ()
     claims: tuple[ClaimedReward, ...] = ()
@@ -241,6 +244,7 @@ def _history(program: LoyaltyProgram, snapshot: MemberSnapshot, language: str) -
                 points=entry.points,
                 at=entry.created_at,
                 tier_name=tier_name,
+                state=entry.state,
             )
         )
     return items
@@ -285,6 +289,7 @@ async def build_loyalty_page(conn: AsyncConnection, session: WebviewSession) -> 
                 email=customer.email,
                 points=snapshot.balances.approved,
                 state=customer.state,
+                pending=snapshot.balances.pending,
                 tier=_tier_progress(program, snapshot, currency, language),
                 history=tuple(_history(program, snapshot, language)),
                 claims=tuple(_claims(snapshot)),

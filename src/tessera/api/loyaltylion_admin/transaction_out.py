@@ -36,6 +36,18 @@ _TRACKED_STATES: dict[str, ActivityState] = {
     "declined": "declined",
     "void": "void",
 }
+_SETTLED_STATES: dict[str, ActivityState] = {
+    "pending_approved": "approved",
+    "pending_voided": "void",
+}
+
+
+def _activity_state(found: LedgerTransaction) -> ActivityState:
+    """The activity's state now: a pending earning approved or voided since (its settlement's
+    transactions included) shows as what it became."""
+    entry = found.entry
+    settled = _SETTLED_STATES.get(entry.kind) or _SETTLED_STATES.get(found.settled or "")
+    return settled or _ACTIVITY_STATES.get(entry.state, "approved")
 
 
 def _rule_ref(program: LoyaltyProgram, rule_id: int | None, label: str | None) -> RuleRefOut | None:
@@ -63,10 +75,10 @@ def _activity(
             rule=_rule_ref(program, tracked.rule_id, entry.label),
         )
     return ActivityOut(
-        id=entry.id,
+        id=found.settles_id or entry.id,
         merchant_id=None,
         value=None,
-        state=_ACTIVITY_STATES.get(entry.state, "approved"),
+        state=_activity_state(found),
         customer=brief,
         created_at=at,
         rule=_rule_ref(program, entry.rule_id, entry.label),
@@ -83,6 +95,8 @@ def transaction_out(program: LoyaltyProgram, found: LedgerTransaction) -> Transa
     activity = claimed = adjustment = expiry = None
     match entry.kind:
         case "earned_points_from_rule" | "pending_approved" | "pending_voided":
+            # A settlement (the approval or void of pending points) moves the same activity's
+            # points, so it is a transaction of the activity it settles.
             resource = "activity"
             activity = _activity(program, found, brief, at)
         case "redeemed_points_for_reward" | "redemption_refunded":
