@@ -1,19 +1,23 @@
-"""The ``tessera`` command: serve, migrate, demo, keys, sites, program, rewards."""
+"""The ``tessera`` command: serve, migrate, demo, keys, sites, program, rewards, customers,
+transactions."""
 
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 import shlex
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO, TypeVar
 
 import typer
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tessera.auth.keys import create_key, list_keys, revoke_key, validate_rate_limit
 from tessera.auth.revocations import CHECK_SECONDS
@@ -24,6 +28,9 @@ from tessera.store.engine import create_engine
 from tessera.store.migrate import migrate as run_migrations
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from tessera.customers.importing import ImportReport as CustomersReport
     from tessera.loyalty.code_pool import ImportReport, PoolSize
 
 app = typer.Typer(
@@ -43,6 +50,14 @@ rewards_app = typer.Typer(
     help="Rewards' pools of pre-generated codes (docs/cli.md).", no_args_is_help=True
 )
 app.add_typer(rewards_app, name="rewards")
+customers_app = typer.Typer(
+    help="Move customers in from another program (docs/cli.md).", no_args_is_help=True
+)
+app.add_typer(customers_app, name="customers")
+transactions_app = typer.Typer(
+    help="A program's points ledger (docs/cli.md).", no_args_is_help=True
+)
+app.add_typer(transactions_app, name="transactions")
 
 console = Console()
 err = Console(stderr=True)
@@ -61,8 +76,9 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def in_transaction(work: Callable[[AsyncConnection], Awaitable[T]], *, migrate: bool = True) -> T:
-    """Run ``work`` in one transaction on a migrated database; domain errors become messages."""
+def with_engine(work: Callable[[AsyncEngine], Awaitable[T]], *, migrate: bool = True) -> T:
+    """Run ``work`` with an engine on a migrated database (it opens its own transactions);
+    domain errors become messages."""
     config = settings()
 
     async def run() -> T:
@@ -70,8 +86,7 @@ def in_transaction(work: Callable[[AsyncConnection], Awaitable[T]], *, migrate: 
             await run_migrations(config)
         engine = create_engine(config)
         try:
-            async with engine.begin() as conn:
-                return await work(conn)
+            return await work(engine)
         finally:
             await engine.dispose()
 
@@ -83,6 +98,41 @@ def in_transaction(work: Callable[[AsyncConnection], Awaitable[T]], *, migrate: 
         fail(exc.message + extra)
     except OSError as exc:
         fail(f"cannot reach the database: {exc}")
+
+
+def in_transaction(work: Callable[[AsyncConnection], Awaitable[T]], *, migrate: bool = True) -> T:
+    """Run ``work`` in one transaction on a migrated database; domain errors become messages."""
+
+    async def run(engine: AsyncEngine) -> T:
+        async with engine.begin() as conn:
+            return await work(conn)
+
+    return with_engine(run, migrate=migrate)
+
+
+def progress_bar(label: str, total: int | None) -> tuple[Progress, Callable[[int], None]]:
+    """A bar on standard error and the function that advances it. The bar shows from the first
+    advance: an error found before any work is one line, with no bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), console=err)
+    task = progress.add_task(label, total=total)
+
+    def advance(count: int) -> None:
+        if not progress.live.is_started:
+            progress.start()
+        progress.advance(task, count)
+
+    return progress, advance
+
+
+def print_skipped(total: int, reasons: dict[str, int]) -> None:
+    """The summary's skipped rows: how many, then how many for each reason."""
+    if total:
+        console.print(f"  skipped {total}:")
+    for why, count in reasons.items():
+        if count:
+            console.print(f"    {count} {why}", markup=False, highlight=False)
 
 
 def print_json(payload: object) -> None:
@@ -487,8 +537,6 @@ def rewards_import_codes(
 ) -> None:
     """Add codes to a reward's pool: its redemptions then hand them out, one each, in file
     order. Codes the program already has are skipped, so re-running a file is safe."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from tessera.kit.clock import utcnow
     from tessera.loyalty.code_pool import import_reward_codes, pool_size, read_codes
 
@@ -501,17 +549,7 @@ def rewards_import_codes(
         fail(f"cannot read {file}: it is not UTF-8 text")
     if not lines:
         fail(f"{file} has no codes")
-    progress = Progress(
-        TextColumn("importing codes"), BarColumn(), MofNCompleteColumn(), console=err
-    )
-
-    task = progress.add_task("import", total=len(lines))
-
-    def advance(count: int) -> None:
-        # Shown once the program and reward are found: an error is one line, with no bar.
-        if not progress.live.is_started:
-            progress.start()
-        progress.advance(task, count)
+    progress, advance = progress_bar("importing codes", len(lines))
 
     async def work(conn: AsyncConnection) -> tuple[ImportReport, PoolSize]:
         report = await import_reward_codes(conn, program, reward, lines, utcnow(), advance)
@@ -529,20 +567,183 @@ def rewards_import_codes(
         f"into reward {reward} of program {program} "
         f"(its pool: {size.total} codes, {size.unused} unused)"
     )
-    reasons = {
-        "already in this reward's pool": report.already_in_pool,
-        "in another reward's pool": report.in_another_reward,
-        "already on a claimed reward": report.already_claimed,
-        "repeated in the file": report.repeated_in_file,
-        "invalid": report.invalid,
-    }
-    if report.skipped:
-        console.print(f"  skipped {report.skipped}:")
-    for why, count in reasons.items():
-        if count:
-            console.print(f"    {count} {why}")
+    print_skipped(
+        report.skipped,
+        {
+            "already in this reward's pool": report.already_in_pool,
+            "in another reward's pool": report.in_another_reward,
+            "already on a claimed reward": report.already_claimed,
+            "repeated in the file": report.repeated_in_file,
+            "invalid": report.invalid,
+        },
+    )
     for number, code, problem in report.examples:
         console.print(f"    line {number}: {code!r} {problem}", markup=False, highlight=False)
+
+
+@customers_app.command("import")
+def customers_import(
+    file: Annotated[
+        str, typer.Argument(help="CSV: merchant_id, email, points[, enrolled_at][, tier].")
+    ],
+    program: Annotated[int, typer.Option(help="Program id.")],
+    site: Annotated[
+        int | None, typer.Option(help="The customers' site (when the program has several).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Create or update each row's customer and set its approved points to the file's figure.
+    Bad rows are skipped and counted; re-running a file changes nothing."""
+    from tessera.customers.import_file import (
+        BadRow,
+        CustomerRow,
+        FileRefused,
+        check_file,
+        read_rows,
+        tier_lookup,
+    )
+    from tessera.customers.importing import BATCH, ImportReport, import_batch, import_target
+    from tessera.kit.clock import utcnow
+    from tessera.store.transactions import write_transaction
+
+    try:
+        with open(file, encoding="utf-8-sig", newline="") as handle:
+            total = check_file(handle, file)
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+    except UnicodeDecodeError:
+        fail(f"cannot read {file}: it is not UTF-8 text")
+    except (FileRefused, csv.Error) as exc:
+        fail(str(exc))
+    progress, advance = progress_bar("importing customers", total)
+
+    async def work(engine: AsyncEngine, handle: TextIO) -> ImportReport:
+        async with engine.connect() as conn:
+            target = await import_target(conn, program, site)
+        levels = target.document.tiers.levels if target.document.tiers else []
+        report, now = ImportReport(), utcnow()
+        batch: list[CustomerRow] = []
+
+        async def commit() -> None:
+            # One transaction per batch: a crash leaves whole batches, and a re-run does the rest.
+            async with write_transaction(engine) as conn:
+                await import_batch(conn, target, batch, now, report)
+            advance(len(batch))
+            batch.clear()
+
+        for row in read_rows(handle, file, tier_lookup(levels), now):
+            if isinstance(row, BadRow):
+                report.skip(row)
+                advance(1)
+                continue
+            batch.append(row)
+            if len(batch) >= BATCH:
+                await commit()
+        if batch:
+            await commit()
+        return report
+
+    try:
+        with open(file, encoding="utf-8-sig", newline="") as handle:
+            report = with_engine(lambda engine: work(engine, handle))
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+    except (FileRefused, csv.Error, UnicodeDecodeError) as exc:
+        fail(str(exc))
+    finally:
+        progress.stop()
+    _customers_summary(report, file, program, as_json)
+
+
+def _customers_summary(report: CustomersReport, file: str, program: int, as_json: bool) -> None:
+    from tessera.customers.import_file import REASONS
+
+    if as_json:
+        print_json({**asdict(report), "imported": report.imported})
+        return
+    console.print(
+        f"[green]✓[/] imported {report.imported} customer{'s' if report.imported != 1 else ''} "
+        f"into program {program}: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged"
+    )
+    reasons = {f"{REASONS[why]} ({_lines(report.examples[why], count)})": count
+               for why, count in report.skipped.items()}  # fmt: skip
+    print_skipped(report.skipped_total, reasons)
+    if report.tier_differs:
+        console.print(
+            f"  {report.tier_differs} imported with another tier than the file's: a tier is "
+            "what the ledger gives (see docs/cli.md)"
+        )
+    for line, given, derived in report.tier_examples:
+        console.print(f"    line {line}: {given} in the file, {derived} here", highlight=False)
+
+
+def _lines(numbers: list[int], count: int) -> str:
+    shown = ", ".join(str(n) for n in numbers)
+    return f"line{'s' if count > 1 else ''} {shown}{', ...' if count > len(numbers) else ''}"
+
+
+@transactions_app.command("export")
+def transactions_export(
+    program: Annotated[int, typer.Option(help="Program id.")],
+    output: Annotated[
+        str | None, typer.Option(help="Write to this file (default: standard output).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only transactions at or after this ISO date or time.")
+    ] = None,
+    customer: Annotated[str | None, typer.Option(help="Only this merchant_id's.")] = None,
+) -> None:
+    """The program's points transactions as CSV, oldest first, with the columns of the Admin
+    API's GET /v2/transactions?type=csv."""
+    from tessera.api.loyaltylion_admin.transaction_out import (
+        CSV_COLUMNS,
+        transaction_csv_row,
+        transaction_out,
+    )
+    from tessera.kit.clock import parse_moment
+    from tessera.loyalty.ledger_export import export_scope, ledger_pages
+    from tessera.loyalty.transactions_list import TransactionFilters
+
+    since_at = None if since is None else parse_moment(since)
+    if since is not None and since_at is None:
+        fail(f"--since {since!r} is not an ISO 8601 date or timestamp")
+    filters = TransactionFilters(created_at_min=since_at)
+
+    async def work(engine: AsyncEngine) -> int:
+        async with engine.connect() as conn:
+            target, chosen, total = await export_scope(conn, program, filters, customer)
+        progress, advance = progress_bar("exporting transactions", total)
+        written = 0
+        try:
+            with _csv_output(output) as stream:
+                writer = csv.writer(stream, lineterminator="\r\n")
+                writer.writerow(CSV_COLUMNS)
+                async for page in ledger_pages(engine, program, chosen):
+                    writer.writerows(transaction_csv_row(transaction_out(target, t)) for t in page)
+                    written += len(page)
+                    if output is not None:
+                        advance(len(page))
+        finally:
+            progress.stop()
+        return written
+
+    written = with_engine(work)
+    if output is not None:
+        err.print(f"[green]✓[/] {written} transactions of program {program} written to {output}")
+
+
+@contextmanager
+def _csv_output(output: str | None) -> Iterator[TextIO]:
+    if output is None:
+        yield sys.stdout
+        return
+    try:
+        handle = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}")
+    with handle:
+        yield handle
 
 
 def _safe_url(url: str) -> str:

@@ -16,6 +16,16 @@ def iso_z(moment: datetime, *, millis: bool = False) -> str:
     return utc.isoformat(timespec="milliseconds" if millis else "seconds") + "Z"
 
 
+def parse_moment(raw: str) -> datetime | None:
+    """An ISO 8601 date or timestamp in UTC (a date alone is its midnight, no zone means UTC),
+    or None when ``raw`` is neither."""
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def as_utc(moment: datetime) -> datetime:
     """Databases may hand back naive datetimes (SQLite); they are always stored as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

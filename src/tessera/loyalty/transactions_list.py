@@ -109,3 +109,11 @@ async def list_transactions(
         for row in page.rows
     ]
     return found, page
+
+
+async def count_transactions(
+    conn: AsyncConnection, program_id: int, filters: TransactionFilters
+) -> int:
+    """How many transactions ``list_transactions`` would page through (an export's total)."""
+    listing = _listing(program_id, filters).with_only_columns(sa.func.count())
+    return int(await conn.scalar(listing) or 0)

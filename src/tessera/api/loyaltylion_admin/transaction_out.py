@@ -148,33 +148,36 @@ def _text(value: str | None) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
+def transaction_csv_row(t: TransactionOut) -> tuple[object, ...]:
+    """The transaction as a row of CSV_COLUMNS (the API's CSV pages and `tessera transactions
+    export` both write these)."""
+    if t.activity is not None:
+        rule = t.activity.rule
+        resource_id, description = t.activity.id, rule.title if rule else ""
+    elif t.claimed_reward is not None:
+        resource_id, description = t.claimed_reward.id, ""
+    elif t.adjustment is not None:
+        resource_id, description = t.adjustment.id, t.adjustment.reason or ""
+    else:
+        resource_id, description = t.id, ""
+    return (
+        t.id,
+        t.created_at,
+        t.resource,
+        t.points_approved,
+        t.points_pending,
+        t.customer.id,
+        _text(t.customer.merchant_id),
+        _text(t.customer.email),
+        resource_id,
+        _text(description),
+    )
+
+
 def transactions_csv(transactions: list[TransactionOut]) -> str:
     """A header row, then one row per transaction."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for t in transactions:
-        if t.activity is not None:
-            rule = t.activity.rule
-            resource_id, description = t.activity.id, rule.title if rule else ""
-        elif t.claimed_reward is not None:
-            resource_id, description = t.claimed_reward.id, ""
-        elif t.adjustment is not None:
-            resource_id, description = t.adjustment.id, t.adjustment.reason or ""
-        else:
-            resource_id, description = t.id, ""
-        writer.writerow(
-            (
-                t.id,
-                t.created_at,
-                t.resource,
-                t.points_approved,
-                t.points_pending,
-                t.customer.id,
-                _text(t.customer.merchant_id),
-                _text(t.customer.email),
-                resource_id,
-                _text(description),
-            )
-        )
+    writer.writerows(transaction_csv_row(t) for t in transactions)
     return buffer.getvalue()
