@@ -35,7 +35,7 @@ run: install
 	$(BIN)/tessera serve
 
 test: system-deps install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check src tests bench
