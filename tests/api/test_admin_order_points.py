@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.customers.service import find_customer, update_customer
 from tessera.kit.clock import utcnow
-from tessera.loyalty import ledger, members, rewards
+from tessera.loyalty import claims, ledger, members, rewards
 from tessera.loyalty.program import load_program
 from tests.api.order_helpers import create, entries, read, shop, update
 from tests.factories import make_customer
@@ -202,7 +202,7 @@ async def test_an_orders_codes_and_claim_ids_mark_only_the_customers_own_claims_
     client: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
     tenant = await shop(db)
-    claims = {}
+    made = {}
     async with db.begin() as conn:
         program = await load_program(conn, tenant.site)
         reward = program.reward(1)
@@ -211,7 +211,7 @@ async def test_an_orders_codes_and_claim_ids_mark_only_the_customers_own_claims_
         customer = await make_customer(db, tenant, merchant_id, points=100)
         async with db.begin() as conn:
             for n in range(2):
-                claims[merchant_id, n] = await rewards.redeem(
+                made[merchant_id, n] = await rewards.redeem(
                     conn,
                     program,
                     customer,
@@ -222,7 +222,7 @@ async def test_an_orders_codes_and_claim_ids_mark_only_the_customers_own_claims_
                     country=None,
                     now=utcnow(),
                 )
-    code = claims["c1", 0].code
+    code = made["c1", 0].code
     assert code is not None
     await create(
         client,
@@ -230,19 +230,19 @@ async def test_an_orders_codes_and_claim_ids_mark_only_the_customers_own_claims_
         discount_codes=[
             {"code": code.lower(), "amount": "5.00"},
             {"code": "SHOP-OWN-CODE", "amount": "1.5"},
-            {"code": str(claims["c2", 0].code), "amount": "5"},
+            {"code": str(made["c2", 0].code), "amount": "5"},
         ],
-        claimed_reward_ids=[claims["c1", 1].id, claims["c2", 1].id, 999999],
+        claimed_reward_ids=[made["c1", 1].id, made["c2", 1].id, 999999],
     )
     async with db.connect() as conn:
         used = {
-            key: (await rewards.get_claim(conn, tenant.program_id, claim.id)).used_at is not None
-            for key, claim in claims.items()
+            key: (await claims.get_claim(conn, tenant.program_id, claim.id)).used_at is not None
+            for key, claim in made.items()
         }
     assert used == {("c1", 0): True, ("c1", 1): True, ("c2", 0): False, ("c2", 1): False}
     order = await read(client, tenant)
     assert order["total_discounts"] == "11.50"
-    assert order["claimed_reward_ids"] == [claims["c1", 1].id, claims["c2", 1].id, 999999]
+    assert order["claimed_reward_ids"] == [made["c1", 1].id, made["c2", 1].id, 999999]
 
 
 async def test_a_referred_friends_first_paid_order_pays_the_referrer_once(

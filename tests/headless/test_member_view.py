@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.api.loyaltylion_headless.available import member_catalog
 from tessera.api.loyaltylion_headless.view import View
-from tessera.loyalty import rewards
+from tessera.loyalty.claims import claims_and_stock
 from tessera.loyalty.program_cache import ProgramCache
 from tests.factories import make_customer
 from tests.headless.helpers import call, demo_tenant, member, session
@@ -74,7 +74,7 @@ async def test_a_claim_of_a_stocked_reward_shows_once_and_counts_once_against_st
     for merchant_id, own in (("1001", 1), ("1002", 0)):
         customer_id = (await session(client, tenant, merchant_id))["customer"]["id"]
         async with db.connect() as conn:
-            claims, stock = await rewards.claims_and_stock(
+            claims, stock = await claims_and_stock(
                 conn, program.id, customer_id, program.stocked_rewards
             )
         assert len(claims) == own

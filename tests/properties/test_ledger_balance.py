@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tessera.config import Settings, normalize_database_url
 from tessera.kit.clock import utcnow
 from tessera.kit.errors import Conflict
-from tessera.loyalty import ledger, rewards
+from tessera.loyalty import claims, ledger, rewards
 from tessera.loyalty.program_cache import program_in_force
 from tessera.loyalty.redemption import redeem_reward
 from tessera.store.engine import create_engine
@@ -114,7 +114,7 @@ async def apply(
                     expected.carts.append(claim.id)
             elif expected.carts:
                 claim_id = expected.carts[amount % len(expected.carts)]
-                claim = await rewards.get_claim(conn, program.id, claim_id)
+                claim = await claims.get_claim(conn, program.id, claim_id)
                 await rewards.refund(conn, program, claim, now)
                 assert claim_id not in expected.refunded
                 expected.refunded.add(claim_id)

@@ -14,7 +14,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tessera.loyalty import rewards
+from tessera.loyalty import claims, rewards
 from tessera.loyalty.program import LoyaltyProgram
 
 REDEMPTION_ATTRIBUTE = "_loyalty_redemption_id"
@@ -98,19 +98,19 @@ Removal = Literal["redemption_expired", "redemption_cart_requirements_not_met"]
 class RemoveLine:
     reason: Removal
     line: CartLine
-    claim: rewards.Claim
+    claim: claims.Claim
 
 
 @dataclass(frozen=True, slots=True)
 class Settlement:
     """A claim that can no longer stand: refund it, and remove its line when there is one."""
 
-    claim: rewards.Claim
+    claim: claims.Claim
     line: CartLine | None
     reason: Removal
 
 
-def settlement(claims: list[rewards.Claim], cart: Cart | None, now: datetime) -> list[Settlement]:
+def settlement(claims: list[claims.Claim], cart: Cart | None, now: datetime) -> list[Settlement]:
     """The product_cart claims a session start must refund, and why (no database)."""
     due: list[Settlement] = []
     for claim in claims:
@@ -140,7 +140,7 @@ def settlement(claims: list[rewards.Claim], cart: Cart | None, now: datetime) ->
 async def settle_cart(
     conn: AsyncConnection,
     program: LoyaltyProgram,
-    claims: list[rewards.Claim],
+    claims: list[claims.Claim],
     cart: Cart | None,
     now: datetime,
 ) -> list[RemoveLine]:
@@ -153,6 +153,6 @@ async def settle_cart(
     return actions
 
 
-def is_active_cart_claim(claim: rewards.Claim) -> bool:
+def is_active_cart_claim(claim: claims.Claim) -> bool:
     """A product-cart claim still waiting in a cart: approved and not yet used by an order."""
     return claim.reward_kind == "product_cart" and claim.state == "approved" and not claim.used_at

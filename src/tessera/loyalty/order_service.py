@@ -23,7 +23,7 @@ from tessera.customers.service import (
 )
 from tessera.kit.amounts import ZERO
 from tessera.kit.errors import Conflict, Invalid, NotFound
-from tessera.loyalty import ledger, members, rewards
+from tessera.loyalty import claims, ledger, members, rewards
 from tessera.loyalty.order_store import (
     DiscountCode,
     Order,
@@ -86,7 +86,7 @@ async def _mark_claims_used(
     if not order.claimed_reward_ids and not order.discount_codes:
         return
     codes = {item.code.strip().upper() for item in order.discount_codes}
-    for claim in await rewards.claims_of(conn, order.customer_id):
+    for claim in await claims.claims_of(conn, order.customer_id):
         used = claim.id in order.claimed_reward_ids or (
             claim.code is not None and claim.code.upper() in codes
         )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import Customer
 from tessera.kit.errors import NotFound
-from tessera.loyalty import members, rewards
+from tessera.loyalty import claims, members, rewards
 from tessera.loyalty.program import LoyaltyProgram
 
 
@@ -31,7 +31,7 @@ async def redeem_reward(
     shipping_address_id: int | None = None,
     fulfil: bool = False,
     any_channel: bool = False,
-) -> tuple[Customer, rewards.Claim]:
+) -> tuple[Customer, claims.Claim]:
     """``kind`` None: whatever kind the reward is (the Admin API names the reward alone)."""
     customer = await members.locked_customer(conn, program, merchant_id)
     reward = rewards.find_reward(program, reward_id, kind)
@@ -57,11 +57,11 @@ async def redeem_reward(
 
 async def refund_claim(
     conn: AsyncConnection, program: LoyaltyProgram, merchant_id: str, claim_id: int, now: datetime
-) -> tuple[Customer, rewards.Claim]:
+) -> tuple[Customer, claims.Claim]:
     """The merchant refunds one of the member's claims, of any kind: the member is locked
     first; a claim of another member (or program) is not found."""
     customer = await members.locked_customer(conn, program, merchant_id)
-    claim = await rewards.get_claim(conn, program.id, claim_id)
+    claim = await claims.get_claim(conn, program.id, claim_id)
     if claim.customer_id != customer.id:
         raise NotFound("claimed reward", f"Claimed reward with ID `{claim_id}` not found")
     return customer, await rewards.refund(conn, program, claim, now, any_kind=True)

@@ -22,7 +22,8 @@ from tessera.customers.service import (
     get_or_create_customer,
 )
 from tessera.kit.errors import Conflict
-from tessera.loyalty import carts, rewards, rules
+from tessera.loyalty import carts, rules
+from tessera.loyalty.claims import claims_of
 from tessera.loyalty.eligibility import rule_refusal
 from tessera.loyalty.members import enrol
 from tessera.loyalty.program import LoyaltyProgram, variant_of
@@ -120,7 +121,7 @@ async def unchanged_member(
             if rule_refusal(rule, variant, channel=channel, completed=completed, now=now) is None:
                 return None
     else:
-        claims = await rewards.claims_of(conn, customer.id)
+        claims = await claims_of(conn, customer.id)
     if carts.settlement(claims, cart, now):
         return None
     return customer, snapshot
@@ -164,9 +165,7 @@ async def initialize_session(
             currency=currency,
             now=now,
         )
-    actions = await carts.settle_cart(
-        conn, program, await rewards.claims_of(conn, customer.id), cart, now
-    )
+    actions = await carts.settle_cart(conn, program, await claims_of(conn, customer.id), cart, now)
     return SessionResult(
         customer=customer,
         created=created,

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import Customer
-from tessera.loyalty import ledger, rewards, tiers
+from tessera.loyalty import ledger, tiers
+from tessera.loyalty.claims import Claim, claim_times, claims_and_stock
 from tessera.loyalty.member_ledger import member_ledger
 from tessera.loyalty.program import LoyaltyProgram
 
@@ -19,7 +20,7 @@ class MemberSnapshot:
     customer: Customer
     balances: ledger.Balances
     standing: tiers.TierStanding | None
-    claims: list[rewards.Claim]
+    claims: list[Claim]
     claim_times: dict[int, list[datetime]]
     completions: dict[int, list[datetime]]
     history: list[ledger.Entry]
@@ -43,15 +44,13 @@ async def member_snapshot(
     rule completion and tier entry, and claims with the stock claimed of stocked rewards."""
     totals = await ledger.totals(conn, customer.id, tiers.window(program, customer, now))
     history, marks = await member_ledger(conn, customer.id)
-    claims, stock = await rewards.claims_and_stock(
-        conn, program.id, customer.id, program.stocked_rewards
-    )
+    claims, stock = await claims_and_stock(conn, program.id, customer.id, program.stocked_rewards)
     return MemberSnapshot(
         customer=customer,
         balances=totals.balances,
         standing=tiers.standing_from(program, customer, currency, now, totals, marks.last_tier),
         claims=claims,
-        claim_times=rewards.claim_times(claims),
+        claim_times=claim_times(claims),
         completions=marks.completions,
         history=history,
         variant_claims=stock,

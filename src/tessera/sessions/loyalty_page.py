@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tessera.customers.service import find_customer, get_or_create_customer
 from tessera.kit.clock import utcnow
 from tessera.kit.errors import Conflict, NotFound
-from tessera.loyalty import members, rewards
+from tessera.loyalty import claims, members, rewards
 from tessera.loyalty.eligibility import MemberFacts, offer_for, reward_refusal
 from tessera.loyalty.members import enrol
 from tessera.loyalty.program import LoyaltyProgram, load_program, variant_of
@@ -371,7 +371,7 @@ async def build_loyalty_page(conn: AsyncConnection, session: WebviewSession) -> 
 
 async def redeem_on_page(
     conn: AsyncConnection, session: WebviewSession, reward_id: int
-) -> rewards.Claim:
+) -> claims.Claim:
     """Redeem ``reward_id`` for the session's customer with the engine's redemption, the one the
     Headless redeem endpoints use. Run it in ``write_transaction``: the customer's row is locked
     (``FOR UPDATE`` on PostgreSQL; ``BEGIN IMMEDIATE`` on SQLite) before the balance is read.

@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from tessera.kit.clock import iso_z
+from tessera.loyalty.claims import Claim
 from tessera.loyalty.code_pool import hands_out_code
 from tessera.loyalty.eligibility import stock_left
 from tessera.loyalty.offers import Offer
 from tessera.loyalty.program import LoyaltyProgram, variant_of
-from tessera.loyalty.rewards import Claim
 from tessera.programs.configuration import (
     ActiveSubscriptionDiscountVoucherReward,
     ActiveSubscriptionProductReward,

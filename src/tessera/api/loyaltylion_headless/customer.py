@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tessera.customers.service import Customer
 from tessera.kit.clock import iso_z, utcnow
 from tessera.loyalty import carts
+from tessera.loyalty.claims import Claim
 from tessera.loyalty.program import LoyaltyProgram, variant_of
 from tessera.loyalty.referral_links import direct_referral_url
-from tessera.loyalty.rewards import Claim
 from tessera.loyalty.rules import RuleOutcome
 from tessera.loyalty.snapshot import MemberSnapshot, member_snapshot
 from tessera.loyalty.tiers import TierStanding

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from tessera.kit.clock import iso_z
+from tessera.loyalty.claims import Claim
 from tessera.loyalty.expiry import entry_expiries
 from tessera.loyalty.ledger import Entry
 from tessera.loyalty.program import LoyaltyProgram, variant_of
-from tessera.loyalty.rewards import Claim
 from tessera.loyalty.snapshot import MemberSnapshot
 from tessera.programs.configuration import PurchaseRule, Rule
 

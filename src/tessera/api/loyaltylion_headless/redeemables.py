@@ -7,8 +7,8 @@ import msgspec
 
 from tessera.kit.clock import iso_z
 from tessera.loyalty import carts
+from tessera.loyalty.claims import Claim
 from tessera.loyalty.money import CurrencyAmount, PercentageAmount, money, percentage
-from tessera.loyalty.rewards import Claim
 
 from . import claimed_schemas as shapes
 from .available import iso, requirements_detail

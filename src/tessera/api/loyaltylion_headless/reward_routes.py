@@ -11,7 +11,7 @@ from tessera.api.responses import json_response
 from tessera.customers.service import find_customer_by_id
 from tessera.kit.clock import utcnow
 from tessera.kit.errors import Invalid
-from tessera.loyalty import redemption, rewards, rules
+from tessera.loyalty import claims, redemption, rewards, rules
 from tessera.loyalty.program import LoyaltyProgram
 from tessera.loyalty.program_cache import program_in_force
 from tessera.store.transactions import write_transaction
@@ -42,7 +42,7 @@ async def redeem_reward(
     cart_id: str | None = None,
     shipping_address_id: int | None = None,
     fulfil: bool = False,
-) -> tuple[LoyaltyProgram, rewards.Claim, out.Customer]:
+) -> tuple[LoyaltyProgram, claims.Claim, out.Customer]:
     view = call.view
     program = await program_in_force(call.tessera.engine, call.site)
     async with write_transaction(call.tessera.engine) as conn:
@@ -161,12 +161,12 @@ async def refund_product_cart(call: Call) -> Response:
     )
     program = await program_in_force(call.tessera.engine, call.site)
     async with write_transaction(call.tessera.engine) as conn:
-        claim = await rewards.get_claim(conn, program.id, body.claimed_reward_id)
+        claim = await claims.get_claim(conn, program.id, body.claimed_reward_id)
         customer = await find_customer_by_id(conn, program.id, claim.customer_id, for_update=True)
         assert customer is not None
         rules.require_member(customer)
         claim = await rewards.refund(
-            conn, program, await rewards.get_claim(conn, program.id, claim.id), utcnow()
+            conn, program, await claims.get_claim(conn, program.id, claim.id), utcnow()
         )
         shown = await customer_body(conn, program, customer, call.view)
     return json_response(
