@@ -34,7 +34,7 @@ from .activity_schemas import (
 )
 from .customer_out import customer_brief
 from .endpoint import admin_endpoint
-from .pagination import cursors, iso_datetime, list_request
+from .pagination import cursors, iso_datetime, linked, list_request
 from .request_site import request_site
 
 MAX_PROPERTIES_BYTES = 4096
@@ -165,10 +165,7 @@ async def activities_list(request: Request, tessera: Tessera, principal: Princip
     shown = [activity_out(activity, document, language) for activity in found.activities]
     ids = [activity.id for activity in found.activities]
     pages = cursors(request, tessera.settings.public_url, listing, found.page, ids)
-    response = json_response(ActivitiesOut(activities=shown, cursor=pages.body))
-    if pages.link is not None:
-        response.headers["Link"] = pages.link
-    return response
+    return linked(json_response(ActivitiesOut(activities=shown, cursor=pages.body)), pages)
 
 
 routes: list[BaseRoute] = [

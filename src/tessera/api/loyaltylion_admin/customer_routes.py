@@ -33,7 +33,7 @@ from .customer_schemas import (
 from .customer_view_out import customer_out
 from .endpoint import admin_endpoint
 from .list_params import moment_filter, path_merchant_id, text_filter
-from .pagination import Listing, cursors, list_request
+from .pagination import Listing, cursors, linked, list_request
 
 CUSTOMER_FILTERS = {
     "email": text_filter,
@@ -103,11 +103,7 @@ async def list_customers(request: Request, tessera: Tessera, principal: Principa
     ids = [view.customer.id for view in views]
     found = cursors(request, tessera.settings.public_url, listing, page, ids)
     shown = [customer_out(program, view) for view in views]
-    body = CustomersOut(customers=shown, cursor=found.body)
-    response = json_response(body)
-    if found.link is not None:
-        response.headers["Link"] = found.link
-    return response
+    return linked(json_response(CustomersOut(customers=shown, cursor=found.body)), found)
 
 
 def _birthday(raw: str) -> date:

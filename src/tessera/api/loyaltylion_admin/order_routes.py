@@ -24,7 +24,7 @@ from tessera.store.transactions import write_transaction
 from .endpoint import admin_endpoint
 from .order_schemas import OrderResponseOut, OrdersOut
 from .order_wire import new_order, order_out, order_status
-from .pagination import cursors, iso_datetime, list_request
+from .pagination import cursors, iso_datetime, linked, list_request
 from .request_site import request_site
 
 MAX_MERCHANT_ID = 255  # orders.merchant_id is a String(255)
@@ -102,10 +102,9 @@ async def list_orders(request: Request, tessera: Tessera, principal: Principal) 
         )
     ids = [view.order.id for view in views]
     found = cursors(request, tessera.settings.public_url, listing, page, ids)
-    response = json_response(OrdersOut(orders=[order_out(v) for v in views], cursor=found.body))
-    if found.link is not None:
-        response.headers["Link"] = found.link
-    return response
+    return linked(
+        json_response(OrdersOut(orders=[order_out(v) for v in views], cursor=found.body)), found
+    )
 
 
 routes: list[BaseRoute] = [

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 import msgspec
 from starlette.requests import Request
+from starlette.responses import Response
 
 from tessera.kit.errors import Invalid
 from tessera.store.pages import Page, Window
@@ -165,6 +166,13 @@ def cursors(
     return Cursors(
         body=CursorOut(prev=prev_cursor, next=next_cursor), link=", ".join(links) or None
     )
+
+
+def linked(response: Response, found: Cursors) -> Response:
+    """``response`` with the listing's ``Link`` header, when there is a page to link to."""
+    if found.link is not None:
+        response.headers["Link"] = found.link
+    return response
 
 
 def no_filter(name: str, raw: str) -> Any:

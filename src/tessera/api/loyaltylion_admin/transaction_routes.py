@@ -20,7 +20,7 @@ from .list_params import (
     moment_filter,
     path_merchant_id,
 )
-from .pagination import Listing, cursors, list_request
+from .pagination import Listing, cursors, linked, list_request
 from .transaction_out import transaction_out, transactions_csv
 
 # ``type`` is kept in the cursor with the filters: a CSV listing's Link header leads to CSV.
@@ -59,9 +59,7 @@ async def _transactions(
         response = Response(transactions_csv(transactions), media_type="text/csv")
     else:
         response = json_response(TransactionsOut(transactions=transactions, cursor=links.body))
-    if links.link is not None:
-        response.headers["Link"] = links.link
-    return response
+    return linked(response, links)
 
 
 @admin_endpoint(scope="read_customers")
