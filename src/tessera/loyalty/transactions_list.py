@@ -14,13 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tessera.customers.service import Customer, customer_from_row, find_customer
+from tessera.customers.service import Customer, customers_by_ids, find_customer
 from tessera.kit.errors import NotFound
 from tessera.loyalty import ledger
 from tessera.loyalty.activity_list import ActivityRecord, activities_by_ids
 from tessera.loyalty.statements import constant
 from tessera.store.pages import Page, Window, fetch_page
-from tessera.store.tables import customers, ledger_entries
+from tessera.store.tables import ledger_entries
 
 _e = ledger_entries.c
 
@@ -60,17 +60,6 @@ def _listing(program_id: int, filters: TransactionFilters) -> sa.Select[Any]:
     return stmt
 
 
-async def _customers_of(
-    conn: AsyncConnection, program_id: int, customer_ids: list[int]
-) -> dict[int, Customer]:
-    rows = await conn.execute(
-        sa.select(customers).where(
-            customers.c.program_id == program_id, customers.c.id.in_(customer_ids)
-        )
-    )
-    return {int(row.id): customer_from_row(row) for row in rows}
-
-
 async def list_transactions(
     conn: AsyncConnection,
     program_id: int,
@@ -92,7 +81,7 @@ async def list_transactions(
         )
     page = await fetch_page(conn, _listing(program_id, filters), _e.id, window)
     customer_ids = sorted({int(row.customer_id) for row in page.rows})
-    owners = await _customers_of(conn, program_id, customer_ids)
+    owners = await customers_by_ids(conn, program_id, customer_ids)
     balances = await ledger.balances_of(conn, customer_ids)
     tracked = await activities_by_ids(
         conn, program_id, sorted({int(row.activity_id) for row in page.rows if row.activity_id})
