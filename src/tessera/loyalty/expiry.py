@@ -14,7 +14,6 @@ at once expire the points once: the second finds nothing left to expire.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -37,10 +36,6 @@ _ACTIVE = sa.and_(
 )
 
 
-def _sum(condition: sa.ColumnElement[bool]) -> Any:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, _c.points), else_=constant(0))), 0)
-
-
 def cutoff(policy: PointsExpiry, now: datetime) -> datetime:
     return now - timedelta(days=policy.days)
 
@@ -53,9 +48,9 @@ async def expirable(
     row = (
         await conn.execute(
             sa.select(
-                _sum(_SPENDABLE),
-                _sum(sa.and_(_EARNED, _c.created_at <= before)),
-                _sum(_EARNED),
+                ledger.sum_where(_SPENDABLE, _c.points),
+                ledger.sum_where(sa.and_(_EARNED, _c.created_at <= before), _c.points),
+                ledger.sum_where(_EARNED, _c.points),
                 sa.func.max(sa.case((_ACTIVE, _c.created_at))),
             ).where(_c.customer_id == customer_id)
         )
@@ -116,7 +111,7 @@ async def members_due(
         sa.select(_c.customer_id)
         .where(_c.program_id == program_id, _c.customer_id > after_id)
         .group_by(_c.customer_id)
-        .having(sa.and_(_sum(_SPENDABLE) > 0, aged <= before))
+        .having(sa.and_(ledger.sum_where(_SPENDABLE, _c.points) > 0, aged <= before))
         .order_by(_c.customer_id)
         .limit(limit)
     )

@@ -186,7 +186,8 @@ SETTLED = sa.case(
 )
 
 
-def _sum_where(condition: sa.ColumnElement[bool], value: Any) -> Any:
+def sum_where(condition: sa.ColumnElement[bool], value: Any) -> Any:
+    """The sum of ``value`` over the rows where ``condition`` holds; 0 when there are none."""
     return sa.func.coalesce(
         sa.func.sum(sa.case((condition, value), else_=constant(0))), constant(0)
     )
@@ -195,11 +196,11 @@ def _sum_where(condition: sa.ColumnElement[bool], value: Any) -> Any:
 # Balances and tier measures in one row: built once, executed with parameters (statements built
 # per call cost more than the query itself on SQLite).
 _TOTALS = sa.select(
-    _sum_where(one_of(ledger_entries.c.state, SPENDABLE), ledger_entries.c.points),
-    _sum_where(ledger_entries.c.state == constant("pending"), ledger_entries.c.points),
-    _sum_where(ledger_entries.c.state == constant("spent"), ledger_entries.c.points),
-    _sum_where(_MEASURED, ledger_entries.c.points),
-    _sum_where(_MEASURED, ledger_entries.c.spend),
+    sum_where(one_of(ledger_entries.c.state, SPENDABLE), ledger_entries.c.points),
+    sum_where(ledger_entries.c.state == constant("pending"), ledger_entries.c.points),
+    sum_where(ledger_entries.c.state == constant("spent"), ledger_entries.c.points),
+    sum_where(_MEASURED, ledger_entries.c.points),
+    sum_where(_MEASURED, ledger_entries.c.spend),
     sa.func.count(sa.case((_MEASURED, ledger_entries.c.spend))),
 ).where(ledger_entries.c.customer_id == CUSTOMER_PARAM)
 
@@ -238,9 +239,9 @@ async def balances_of(conn: AsyncConnection, customer_ids: list[int]) -> dict[in
     rows = await conn.execute(
         sa.select(
             ledger_entries.c.customer_id,
-            _sum_where(one_of(ledger_entries.c.state, SPENDABLE), ledger_entries.c.points),
-            _sum_where(ledger_entries.c.state == constant("pending"), ledger_entries.c.points),
-            _sum_where(ledger_entries.c.state == constant("spent"), ledger_entries.c.points),
+            sum_where(one_of(ledger_entries.c.state, SPENDABLE), ledger_entries.c.points),
+            sum_where(ledger_entries.c.state == constant("pending"), ledger_entries.c.points),
+            sum_where(ledger_entries.c.state == constant("spent"), ledger_entries.c.points),
         )
         .where(ledger_entries.c.customer_id.in_(customer_ids))
         .group_by(ledger_entries.c.customer_id)

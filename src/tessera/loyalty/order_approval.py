@@ -33,16 +33,13 @@ async def members_with_due_order_points(
 ) -> list[int]:
     """Ids (above ``after_id``, ascending) of members with order points pending since before
     ``before`` that may still be unsettled."""
-    settled = ledger_entries.alias("settled")
     rows = await conn.execute(
         sa.select(_c.customer_id)
         .where(
             _c.program_id == program_id,
             _c.customer_id > after_id,
-            _c.state == "pending",
-            _c.settles_id.is_(None),
+            pending.UNSETTLED,
             _due(before),
-            ~sa.exists().where(settled.c.settles_id == _c.id),
         )
         .group_by(_c.customer_id)
         .order_by(_c.customer_id)

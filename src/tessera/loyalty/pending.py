@@ -43,10 +43,17 @@ _settling = ledger_entries.alias("settling")
 _c = ledger_entries.c
 
 
+# A ledger entry that is pending and that nothing has approved or voided yet.
+UNSETTLED = sa.and_(
+    _c.state == "pending",
+    _c.settles_id.is_(None),
+    ~sa.exists().where(_settling.c.settles_id == _c.id),
+)
+
+
 async def unsettled(conn: AsyncConnection, source: sa.ColumnElement[bool]) -> list[PendingEntry]:
     """The pending entries matching ``source`` (e.g. ``activity_id == 7``) that nothing has
     approved or voided yet, oldest first."""
-    settled = sa.exists().where(_settling.c.settles_id == _c.id)
     rows = await conn.execute(
         sa.select(
             _c.id,
@@ -60,7 +67,7 @@ async def unsettled(conn: AsyncConnection, source: sa.ColumnElement[bool]) -> li
             _c.order_id,
             _c.created_at,
         )
-        .where(source, _c.state == "pending", _c.settles_id.is_(None), ~settled)
+        .where(source, UNSETTLED)
         .order_by(_c.id)
     )
     return [
