@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.kit.clock import utcnow
 from tessera.loyalty import expiry, order_approval
-from tessera.programs.configuration import PointsExpiry, current_document
+from tessera.programs.configuration import PointsExpiry, PointsPolicy, current_document
 from tessera.programs.sites import program_ids
 from tessera.state import Tessera
 
@@ -29,87 +29,106 @@ log = structlog.get_logger("tessera.points")
 BATCH = 200  # members per read and per write
 
 
-def _expiring(
-    program_id: int, policy: PointsExpiry, members: list[int], now: datetime
-) -> Callable[[AsyncConnection], Awaitable[int]]:
-    async def work(conn: AsyncConnection) -> int:
-        expired = 0
-        for member in members:
-            expired += await expiry.expire_member(conn, program_id, member, policy, now)
-        return expired
+Finder = Callable[[AsyncConnection, int, int], Awaitable[list[int]]]
+Settler = Callable[[AsyncConnection, int], Awaitable[int]]
 
-    return work
+
+async def points_policies(tessera: Tessera) -> dict[int, PointsPolicy]:
+    """Each program's points policy (approval period and expiry), from its file in force."""
+    async with tessera.engine.connect() as conn:
+        return {
+            program_id: (await current_document(conn, program_id)).points
+            for program_id in await program_ids(conn)
+        }
+
+
+async def _in_batches(tessera: Tessera, find: Finder, settle: Settler, batch: int) -> int:
+    """``find(conn, after_id, limit)`` the members due, a batch at a time in ascending id, and
+    ``settle(conn, member)`` each batch in one write; the total ``settle`` returned."""
+    total = after = 0
+    while True:
+        async with tessera.engine.connect() as conn:
+            due = await find(conn, after, batch)
+        if not due:
+            return total
+
+        async def work(conn: AsyncConnection, members: list[int] = due) -> int:
+            done = 0
+            for member in members:
+                done += await settle(conn, member)
+            return done
+
+        total += await tessera.writes.run(work)
+        if len(due) < batch:
+            return total
+        after = due[-1]
 
 
 async def expire_points(
-    tessera: Tessera, now: datetime | None = None, *, batch: int = BATCH
+    tessera: Tessera,
+    now: datetime | None = None,
+    *,
+    batch: int = BATCH,
+    policies: dict[int, PointsPolicy] | None = None,
 ) -> int:
-    """One pass over every program; how many points expired."""
+    """One pass over every program with an expiry policy; how many points expired."""
     moment = now or utcnow()
-    async with tessera.engine.connect() as conn:
-        policies: list[tuple[int, PointsExpiry]] = []
-        for program_id in await program_ids(conn):
-            policy = (await current_document(conn, program_id)).points.expiry
-            if policy is not None:
-                policies.append((program_id, policy))
     total = 0
-    for program_id, policy in policies:
-        after = 0
-        while True:
-            async with tessera.engine.connect() as conn:
-                due = await expiry.members_due(
-                    conn, program_id, policy, moment, after_id=after, limit=batch
-                )
-            if not due:
-                break
+    for program_id, points in (policies or await points_policies(tessera)).items():
+        policy = points.expiry
+        if policy is None:
+            continue
 
-            total += await tessera.writes.run(_expiring(program_id, policy, due, moment))
-            after = due[-1]
-            if len(due) < batch:
-                break
+        async def find(
+            conn: AsyncConnection,
+            after: int,
+            limit: int,
+            p: int = program_id,
+            rule: PointsExpiry = policy,
+        ) -> list[int]:
+            return await expiry.members_due(conn, p, rule, moment, after_id=after, limit=limit)
+
+        async def settle(
+            conn: AsyncConnection, member: int, p: int = program_id, rule: PointsExpiry = policy
+        ) -> int:
+            return await expiry.expire_member(conn, p, member, rule, moment)
+
+        total += await _in_batches(tessera, find, settle, batch)
     return total
 
 
-def _approving(
-    program_id: int, members: list[int], before: datetime, now: datetime
-) -> Callable[[AsyncConnection], Awaitable[int]]:
-    async def work(conn: AsyncConnection) -> int:
-        approved = 0
-        for member in members:
-            approved += await order_approval.approve_due_order_points(
-                conn, program_id, member, before, now
-            )
-        return approved
-
-    return work
-
-
 async def approve_order_points(
-    tessera: Tessera, now: datetime | None = None, *, batch: int = BATCH
+    tessera: Tessera,
+    now: datetime | None = None,
+    *,
+    batch: int = BATCH,
+    policies: dict[int, PointsPolicy] | None = None,
 ) -> int:
     """One pass over every program with an approval period; how many points were approved."""
     moment = now or utcnow()
-    async with tessera.engine.connect() as conn:
-        periods: list[tuple[int, int]] = []
-        for program_id in await program_ids(conn):
-            days = (await current_document(conn, program_id)).points.order_pending_days
-            if days > 0:
-                periods.append((program_id, days))
     total = 0
-    for program_id, days in periods:
-        before = order_approval.approval_cutoff(days, moment)
-        after = 0
-        while True:
-            async with tessera.engine.connect() as conn:
-                due = await order_approval.members_with_due_order_points(
-                    conn, program_id, before, after_id=after, limit=batch
-                )
-            if not due:
-                break
-            total += await tessera.writes.run(_approving(program_id, due, before, moment))
-            after = due[-1]
-            if len(due) < batch:
-                break
+    for program_id, points in (policies or await points_policies(tessera)).items():
+        if points.order_pending_days == 0:
+            continue
+        before = order_approval.approval_cutoff(points.order_pending_days, moment)
+
+        async def find(
+            conn: AsyncConnection,
+            after: int,
+            limit: int,
+            p: int = program_id,
+            cutoff: datetime = before,
+        ) -> list[int]:
+            return await order_approval.members_with_due_order_points(
+                conn, p, cutoff, after_id=after, limit=limit
+            )
+
+        async def settle(
+            conn: AsyncConnection, member: int, p: int = program_id, cutoff: datetime = before
+        ) -> int:
+            return await order_approval.approve_due_order_points(conn, p, member, cutoff, moment)
+
+        total += await _in_batches(tessera, find, settle, batch)
     return total
 
 
@@ -118,8 +137,9 @@ async def points_forever(tessera: Tessera, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            approved = await approve_order_points(tessera)
-            expired = await expire_points(tessera)
+            policies = await points_policies(tessera)
+            approved = await approve_order_points(tessera, policies=policies)
+            expired = await expire_points(tessera, policies=policies)
         except Exception as exc:
             log.warning("points pass failed; retrying next interval", error=type(exc).__name__)
             continue
