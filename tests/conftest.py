@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.app import create_app
 from tessera.config import Settings, normalize_database_url
+from tessera.state import Tessera
 from tessera.store.engine import create_engine
 from tessera.store.migrate import migrate
 from tests.services import (
@@ -124,6 +125,17 @@ async def db(settings: Settings) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def tessera(settings: Settings) -> AsyncIterator[Tessera]:
+    """The state a worker of `tessera serve` runs on (engine, group commit, caches), for tests
+    that call the scheduled work (purge, points) directly."""
+    started = Tessera.start(settings)
+    try:
+        yield started
+    finally:
+        await started.close()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -81,15 +81,6 @@ async def add_idempotency_record(db: AsyncEngine, tenant: Tenant, created_at: da
 async def count(db: AsyncEngine, table: sa.Table) -> int:
     async with db.connect() as conn:
         return int(await conn.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
-
-
-@pytest.fixture
-async def tessera(settings: Settings) -> AsyncIterator[Tessera]:
-    started = Tessera.start(settings)
-    try:
-        yield started
-    finally:
-        await started.close()
 
 
 async def test_expired_webview_sessions_go_and_usable_ones_stay(

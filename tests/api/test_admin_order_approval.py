@@ -4,15 +4,12 @@ driven by the test, on both databases."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tessera.config import Settings
 from tessera.kit.clock import utcnow
 from tessera.loyalty import ledger
 from tessera.points_schedule import approve_order_points
@@ -21,15 +18,6 @@ from tests.api.order_helpers import PROGRAM, create, read, update
 from tests.factories import Tenant, make_customer, make_tenant
 
 DAYS = 14
-
-
-@pytest.fixture
-async def tessera(settings: Settings) -> AsyncIterator[Tessera]:
-    started = Tessera.start(settings)
-    try:
-        yield started
-    finally:
-        await started.close()
 
 
 async def pending_shop(db: AsyncEngine) -> Tenant:

@@ -4,15 +4,12 @@ Loyalty Page shows pending points as pending."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tessera.config import Settings
 from tessera.kit.clock import utcnow
 from tessera.points_schedule import approve_order_points
 from tessera.state import Tessera
@@ -23,15 +20,6 @@ from tests.web.test_webview_pages import open_page
 
 DAYS = 14
 TRANSACTIONS = "/v2/customers/{merchant_id}/transactions"
-
-
-@pytest.fixture
-async def tessera(settings: Settings) -> AsyncIterator[Tessera]:
-    started = Tessera.start(settings)
-    try:
-        yield started
-    finally:
-        await started.close()
 
 
 async def pending_shop(db: AsyncEngine) -> Tenant:

@@ -4,14 +4,11 @@ with the clock driven by the test, on both databases."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tessera.config import Settings
 from tessera.customers.service import Customer
 from tessera.kit.clock import iso_z
 from tessera.loyalty import expiry, ledger, pending
@@ -23,15 +20,6 @@ from tests.factories import SMALL_PROGRAM, Tenant, make_customer, make_tenant
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-async def tessera(settings: Settings) -> AsyncIterator[Tessera]:
-    started = Tessera.start(settings)
-    try:
-        yield started
-    finally:
-        await started.close()
 
 
 def expiring(mode: str, days: int) -> dict[str, object]:
