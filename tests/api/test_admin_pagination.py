@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -134,3 +135,15 @@ async def test_a_boundary_past_any_id_is_every_row_before_it_and_none_after(
         )
     assert [row.id for row in after.rows] == [made]
     assert since.rows == []
+
+
+@pytest.mark.parametrize("path", ["/v2/activities", "/v2/orders", "/v2/customers"])
+async def test_a_timestamp_filter_outside_utcs_years_is_a_400_naming_it(
+    client: httpx.AsyncClient, db: AsyncEngine, path: str
+) -> None:
+    tenant = await make_tenant(db)
+    response = await client.get(
+        path, params={"created_at_min": "0001-01-01T00:00:00+05:00"}, headers=tenant.auth
+    )
+    assert response.status_code == 400, response.text
+    assert "created_at_min" in response.json()["error"]["details"]

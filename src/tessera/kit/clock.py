@@ -18,12 +18,13 @@ def iso_z(moment: datetime, *, millis: bool = False) -> str:
 
 def parse_moment(raw: str) -> datetime | None:
     """An ISO 8601 date or timestamp in UTC (a date alone is its midnight, no zone means UTC),
-    or None when ``raw`` is neither."""
+    or None when ``raw`` is neither or names no moment UTC can hold."""
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        # OverflowError: an offset that moves the moment outside the years a datetime holds.
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def as_utc(moment: datetime) -> datetime:

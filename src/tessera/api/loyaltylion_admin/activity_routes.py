@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -38,7 +36,6 @@ from .pagination import cursors, iso_datetime, linked, list_request
 from .request_site import request_site
 
 MAX_PROPERTIES_BYTES = 4096
-_SITE_ID = re.compile(r"[0-9]{1,18}", re.ASCII)
 FILTERS = {"created_at_min": iso_datetime, "created_at_max": iso_datetime}
 
 

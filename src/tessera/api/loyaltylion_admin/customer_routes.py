@@ -32,15 +32,15 @@ from .customer_schemas import (
 )
 from .customer_view_out import customer_out
 from .endpoint import admin_endpoint
-from .list_params import moment_filter, path_merchant_id, text_filter
-from .pagination import Listing, cursors, linked, list_request
+from .list_params import path_merchant_id, text_filter
+from .pagination import Listing, cursors, iso_datetime, linked, list_request
 
 CUSTOMER_FILTERS = {
     "email": text_filter,
-    "created_at_min": moment_filter,
-    "created_at_max": moment_filter,
-    "updated_at_min": moment_filter,
-    "updated_at_max": moment_filter,
+    "created_at_min": iso_datetime,
+    "created_at_max": iso_datetime,
+    "updated_at_min": iso_datetime,
+    "updated_at_max": iso_datetime,
 }
 INVALID_BODY = "The request body is invalid"
 
@@ -50,7 +50,7 @@ def _customer_filters(listing: Listing) -> CustomerFilters:
 
     def moment(name: str) -> datetime | None:
         raw = chosen.get(name)
-        return None if raw is None else moment_filter(name, raw)
+        return None if raw is None else iso_datetime(name, raw)
 
     return CustomerFilters(
         email_contains=chosen.get("email"),

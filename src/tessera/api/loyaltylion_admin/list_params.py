@@ -3,14 +3,10 @@ the path, and the list filters' parsers."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from starlette.requests import Request
 
 from tessera.kit.errors import Invalid, NotFound
 from tessera.store.tables import MAX_ID
-
-from .pagination import iso_datetime
 
 MAX_MERCHANT_ID_LENGTH = 255
 
@@ -41,16 +37,3 @@ def format_filter(name: str, raw: str) -> str:
     if raw not in ("json", "csv"):
         raise Invalid("The request is invalid", {name: "must be one of: json, csv"})
     return raw
-
-
-def moment_filter(name: str, raw: str) -> datetime:
-    """An ISO 8601 timestamp (``pagination.iso_datetime``) that is a moment in UTC's years."""
-    try:
-        return iso_datetime(name, raw)
-    except (OverflowError, ValueError):
-        raise Invalid(
-            "The request is invalid", {name: "must be an ISO 8601 date or timestamp"}
-        ) from None
-
-
-DATES = {"created_at_min": moment_filter, "created_at_max": moment_filter}

@@ -3,7 +3,7 @@ types (every bad field named in one 400), and orders encoded as the contract sho
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
@@ -11,7 +11,7 @@ import msgspec
 
 from tessera.api.contract import decode_against_contract
 from tessera.kit.amounts import AMOUNT_PROBLEM, ZERO, amount_text, parse_amount
-from tessera.kit.clock import iso_z
+from tessera.kit.clock import iso_z, parse_moment
 from tessera.kit.errors import Invalid
 from tessera.loyalty.order_service import NewOrder, OrderView
 from tessera.loyalty.order_store import DiscountCode, OrderStatus
@@ -52,13 +52,10 @@ class _Problems:
     def moment(self, field: str, text: str | None) -> datetime | None:
         if text is None:
             return None
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-        except (ValueError, OverflowError):
-            # OverflowError: a moment whose offset moves it outside the years datetime holds.
+        moment = parse_moment(text)
+        if moment is None:
             self.details[field] = "must be an ISO 8601 date or timestamp"
-            return None
+        return moment
 
     def raise_any(self) -> None:
         if self.details:

@@ -20,7 +20,7 @@ import binascii
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -28,6 +28,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera.kit.clock import parse_moment
 from tessera.kit.errors import Invalid
 from tessera.store.pages import Page, Window
 
@@ -68,13 +69,10 @@ def _whole(name: str, raw: str, low: int, high: int | None = None) -> int:
 
 def iso_datetime(name: str, raw: str) -> datetime:
     """An ISO 8601 timestamp filter (a date alone is its midnight UTC; no zone means UTC)."""
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise Invalid(
-            "The request is invalid", {name: "must be an ISO 8601 date or timestamp"}
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    moment = parse_moment(raw)
+    if moment is None:
+        raise Invalid("The request is invalid", {name: "must be an ISO 8601 date or timestamp"})
+    return moment
 
 
 def _decode_cursor(raw: str) -> _Cursor:

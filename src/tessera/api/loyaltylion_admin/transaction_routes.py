@@ -17,17 +17,16 @@ from .endpoint import admin_endpoint
 from .list_params import (
     format_filter,
     id_filter,
-    moment_filter,
     path_merchant_id,
 )
-from .pagination import Listing, cursors, linked, list_request
+from .pagination import Listing, cursors, iso_datetime, linked, list_request
 from .transaction_out import transaction_out, transactions_csv
 
 # ``type`` is kept in the cursor with the filters: a CSV listing's Link header leads to CSV.
 CUSTOMER_TRANSACTION_FILTERS = {
     "type": format_filter,
-    "created_at_min": moment_filter,
-    "created_at_max": moment_filter,
+    "created_at_min": iso_datetime,
+    "created_at_max": iso_datetime,
 }
 PROGRAM_TRANSACTION_FILTERS = {**CUSTOMER_TRANSACTION_FILTERS, "customer_id": id_filter}
 
@@ -37,8 +36,8 @@ def _filters(listing: Listing) -> TransactionFilters:
     low, high, owner = (chosen.get(n) for n in ("created_at_min", "created_at_max", "customer_id"))
     return TransactionFilters(
         customer_id=None if owner is None else id_filter("customer_id", owner),
-        created_at_min=None if low is None else moment_filter("created_at_min", low),
-        created_at_max=None if high is None else moment_filter("created_at_max", high),
+        created_at_min=None if low is None else iso_datetime("created_at_min", low),
+        created_at_max=None if high is None else iso_datetime("created_at_max", high),
     )
 
 
