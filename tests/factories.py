@@ -8,10 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.auth.keys import create_key
 from tessera.auth.scopes import SCOPES
+from tessera.config import Settings, normalize_database_url
 from tessera.customers.service import Customer, get_or_create_customer
 from tessera.loyalty.ledger import record
 from tessera.programs.configuration import apply_document, parse_document
 from tessera.programs.sites import Site, create_program, create_site
+from tessera.sealing import server_key
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,12 @@ SMALL_PROGRAM = {
 }
 
 
+def engine_server_key(db: AsyncEngine) -> bytes:
+    """The server key the app on ``db``'s database seals with (tessera.sealing)."""
+    url = db.url.render_as_string(hide_password=False)
+    return server_key(Settings(database_url=normalize_database_url(url)))
+
+
 async def make_tenant(
     db: AsyncEngine,
     *,
@@ -80,6 +88,7 @@ async def make_tenant(
             url="https://shop.example.com",
             languages=languages or ["en", "de", "fr"],
             currencies=currencies or ["usd", "eur"],
+            server_key=engine_server_key(db),
         )
         key = await create_key(
             conn,

@@ -30,6 +30,8 @@ from tessera.readiness import readyz
 from tessera.state import Tessera
 from tessera.web import docs as api_docs
 from tessera.web.routes import webview_app
+from tessera.webhooks.delivery import Format
+from tessera.webhooks.worker import Deliverer
 
 
 async def openapi(request: Request) -> Response:
@@ -71,6 +73,10 @@ class TesseraApp:
         await self._app(scope, receive, send)
 
 
+# Each dialect's webhook request (body, signature), by the dialect an event belongs to.
+WEBHOOK_FORMATS: dict[str, Format] = {}
+
+
 def create_app(settings: Settings | None = None) -> TesseraApp:
     settings = settings or Settings.from_env()
     metrics = Metrics()
@@ -82,6 +88,7 @@ def create_app(settings: Settings | None = None) -> TesseraApp:
         background = [
             asyncio.create_task(purge_forever(tessera, settings.purge_interval)),
             asyncio.create_task(points_forever(tessera, settings.points_interval)),
+            asyncio.create_task(Deliverer(tessera, WEBHOOK_FORMATS, metrics).forever()),
         ]
         try:
             with tuned_for_serving():

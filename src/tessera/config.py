@@ -49,6 +49,28 @@ def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _duration(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 0 < value < 10**9:
+        raise ValueError(f"{name} must be positive, got {raw}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").lower()
+    if raw == "":
+        return default
+    if raw not in ("true", "false"):
+        raise ValueError(f"{name} must be true or false, got {env.get(name)!r}")
+    return raw == "true"
+
+
 def _count(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -119,6 +141,14 @@ class Settings:
     purge_interval: int = 60
     # How often each worker approves and expires points (the program file's ``points``).
     points_interval: int = 60
+    # Webhook delivery (docs/webhooks.md): how often each worker looks for events to post, the
+    # first retry's delay (doubling after), how long an event is retried, how long an endpoint
+    # may fail every attempt before it is disabled, and whether private addresses may receive.
+    webhooks_interval: float = 1.0
+    webhooks_retry_base: float = 30.0
+    webhooks_retry_for: float = 3 * 86400.0
+    webhooks_disable_after: float = 3 * 86400.0
+    webhooks_allow_private: bool = False
     # Seals stored idempotent answers; unset, a key file is created (docs/configuration.md).
     secret_key: str | None = field(default=None, repr=False)
 
@@ -158,6 +188,21 @@ class Settings:
             max_connections=_count(env, "TESSERA_MAX_CONNECTIONS", defaults.max_connections),
             purge_interval=_seconds(env, "TESSERA_PURGE_INTERVAL", defaults.purge_interval),
             points_interval=_seconds(env, "TESSERA_POINTS_INTERVAL", defaults.points_interval),
+            webhooks_interval=_duration(
+                env, "TESSERA_WEBHOOKS_INTERVAL", defaults.webhooks_interval
+            ),
+            webhooks_retry_base=_duration(
+                env, "TESSERA_WEBHOOKS_RETRY_BASE", defaults.webhooks_retry_base
+            ),
+            webhooks_retry_for=_duration(
+                env, "TESSERA_WEBHOOKS_RETRY_FOR", defaults.webhooks_retry_for
+            ),
+            webhooks_disable_after=_duration(
+                env, "TESSERA_WEBHOOKS_DISABLE_AFTER", defaults.webhooks_disable_after
+            ),
+            webhooks_allow_private=_flag(
+                env, "TESSERA_WEBHOOKS_ALLOW_PRIVATE", defaults.webhooks_allow_private
+            ),
             secret_key=_secret_key(env.get("TESSERA_SECRET_KEY") or None),
         )
 

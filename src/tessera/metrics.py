@@ -18,6 +18,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -74,6 +75,21 @@ class Metrics:
         self.idempotent_replays = Counter(
             "tessera_idempotent_replays",
             "Stripe requests answered from a stored answer (Idempotent-Replayed: true)",
+            registry=self.registry,
+        )
+        # The webhook worker's (tessera.webhooks.worker): each attempt by what it led to, and
+        # how long the oldest event still to be delivered has waited.
+        self.webhook_deliveries = Counter(
+            "tessera_webhook_deliveries",
+            "Webhook delivery attempts, by outcome (succeeded, retrying, failed)",
+            ["status"],
+            registry=self.registry,
+        )
+        for status in ("succeeded", "retrying", "failed"):
+            self.webhook_deliveries.labels(status)
+        self.webhook_outbox_age = Gauge(
+            "tessera_webhook_outbox_age_seconds",
+            "Age of the oldest event not yet delivered to every endpoint (0 when none)",
             registry=self.registry,
         )
         # What one (method, route, status) answer counts in, looked up once and kept.

@@ -39,7 +39,9 @@ def demo_document_data() -> object:
     return yaml.safe_load(files("tessera.demo").joinpath("program.yaml").read_text("utf-8"))
 
 
-async def set_up_demo(conn: AsyncConnection, *, rate_limit: str | None = None) -> Demo:
+async def set_up_demo(
+    conn: AsyncConnection, *, rate_limit: str | None = None, server_key: bytes | None = None
+) -> Demo:
     """Create the demo once; later runs reuse it. The API key is shown only when created, so
     every run issues a fresh demo key and revokes the previous one: one live demo key at a time."""
     program = await find_program_by_name(conn, DEMO_PROGRAM)
@@ -57,6 +59,7 @@ async def set_up_demo(conn: AsyncConnection, *, rate_limit: str | None = None) -
             default_language="en",
             default_currency="usd",
             theme=DEMO_THEME,
+            server_key=server_key,
         )
     document = parse_document(demo_document_data())
     if await current_document(conn, program.id) != document:

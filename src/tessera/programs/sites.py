@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Invalid, NotFound
 from tessera.kit.secrets import hash_secret, new_secret
+from tessera.programs.site_secrets import seal_site_secret
 from tessera.store.tables import programs, sites
 
 DEFAULT_THEME: dict[str, str] = {
@@ -192,7 +193,10 @@ async def create_site(
     default_language: str | None = None,
     default_currency: str | None = None,
     theme: dict[str, str] | None = None,
+    server_key: bytes | None = None,
 ) -> SiteCredentials:
+    """A new site with a fresh token and secret. With ``server_key`` the secret is also kept
+    sealed (tessera.programs.site_secrets), so the site's LoyaltyLion webhooks can be signed."""
     await get_program(conn, program_id)
     langs = _codes(languages, "languages")
     currs = _codes(currencies, "currencies", length=3)
@@ -219,6 +223,7 @@ async def create_site(
                 currencies=currs,
                 token=token,
                 secret_hash=hash_secret(secret),
+                secret_sealed=None if server_key is None else seal_site_secret(server_key, secret),
                 theme=theme or {},
                 created_at=now,
                 updated_at=now,

@@ -472,3 +472,100 @@ email_unsubscribes = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.UniqueConstraint("program_id", "email_key", name="uq_email_unsubscribes_program_email"),
 )
+
+# --- Events and webhooks (migration 0012_webhooks) ---------------------------------------------
+
+# The site's legacy secret sealed under the server key (tessera.sealing), beside its hash: the
+# hash authenticates the site, the sealed copy signs its LoyaltyLion webhooks. Null for sites
+# created before 0012 (their webhooks wait for `tessera sites rotate-secret`).
+sites.append_column(sa.Column("secret_sealed", sa.LargeBinary, nullable=True))
+
+# The outbox (tessera.webhooks.outbox): one row per event, written in the transaction of the
+# change it announces. ``body`` is the event as its dialect shows it (JSON); ``subject`` orders
+# deliveries (one customer's events reach an endpoint in the order they happened).
+# ``fanned_out`` is false until the delivery worker has made a delivery per endpoint.
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("public_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("dialect", sa.String(20), nullable=False),
+    sa.Column("type", sa.String(100), nullable=False),
+    sa.Column("livemode", sa.Boolean, nullable=False),
+    sa.Column("subject", sa.String(100), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("fanned_out", sa.Boolean, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index("ix_events_fan_out", "fanned_out", "id"),
+    sa.Index("ix_events_program_list", "program_id", "dialect", "livemode", "id"),
+)
+
+# Where events are posted: LoyaltyLion webhooks (one topic each, signed with the site's secret)
+# and Stripe webhook endpoints (enabled_events, their own whsec_ secret, sealed).
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("public_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("program_id", sa.Integer, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("dialect", sa.String(20), nullable=False),
+    sa.Column("livemode", sa.Boolean, nullable=False),
+    sa.Column("site_id", sa.Integer, sa.ForeignKey("sites.id"), nullable=True),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("topics", sa.JSON, nullable=False),
+    sa.Column("secret_sealed", sa.LargeBinary, nullable=True),
+    # The dialect's own fields (Stripe: description, metadata, api_version; LoyaltyLion:
+    # service_integration_id).
+    sa.Column("attributes", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # "enabled" or "disabled"
+    sa.Column("disabled_reason", sa.String(500), nullable=True),
+    sa.Column("failing_since", Timestamp, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("deleted_at", Timestamp, nullable=True),
+    sa.Index("ix_webhook_endpoints_program", "program_id", "dialect", "livemode", "id"),
+)
+
+# One event for one endpoint: "pending" until a 2xx ("succeeded"), or its retries run out
+# ("failed"), or the endpoint is deleted ("cancelled"). A worker holds a delivery while it posts
+# by setting ``leased_until``; a worker that dies lets the lease lapse and another retries it.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.Integer, sa.ForeignKey("events.id"), nullable=False, index=True),
+    sa.Column("endpoint_id", sa.Integer, sa.ForeignKey("webhook_endpoints.id"), nullable=False),
+    sa.Column("subject", sa.String(100), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", Timestamp, nullable=False),
+    sa.Column("leased_until", Timestamp, nullable=True),
+    sa.Column("first_attempt_at", Timestamp, nullable=True),
+    sa.Column("last_attempt_at", Timestamp, nullable=True),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.String(500), nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+    sa.Index("ix_webhook_deliveries_order", "endpoint_id", "subject", "state", "event_id"),
+)
+
+# Every attempt of a delivery, kept after it succeeds or gives up (`tessera webhooks
+# deliveries`). ``status`` is the HTTP status, null when none came (``error`` says why).
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "delivery_id",
+        sa.Integer,
+        sa.ForeignKey("webhook_deliveries.id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("attempted_at", Timestamp, nullable=False),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Column("status", sa.Integer, nullable=True),
+    sa.Column("error", sa.String(500), nullable=True),
+    sa.Column("response_excerpt", sa.String(1000), nullable=True),
+)

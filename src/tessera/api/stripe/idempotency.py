@@ -30,9 +30,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tessera.config import Settings
-from tessera.kit import secrets as server_secrets
 from tessera.kit.clock import as_utc, utcnow
+from tessera.sealing import server_key as server_key
 from tessera.store.conflicts import claim_row
 from tessera.store.prepared import Prepared
 from tessera.store.tables import stripe_idempotency
@@ -53,14 +52,6 @@ class Replay:
 
 
 NONCE_BYTES = 12  # AES-GCM's standard nonce size
-
-
-def server_key(settings: Settings) -> bytes:
-    """The key sealing stored answers: ``TESSERA_SECRET_KEY``, or the key file's."""
-    path = settings.sqlite_path()
-    in_memory = settings.is_sqlite and path is None
-    key_file = None if in_memory else server_secrets.default_key_file(path)
-    return server_secrets.server_key(settings.secret_key, key_file)
 
 
 def key_lookup(server_key: bytes, key: str) -> str:

@@ -1,0 +1,81 @@
+"""The outbox: an event is a row written in the same transaction as the change it announces, so
+nothing is announced that did not commit and nothing that committed goes unannounced (a crash
+after the commit leaves the row for the delivery worker, tessera.webhooks.delivery).
+
+Each dialect builds its events' bodies (LoyaltyLion's ``{id, topic, created_at, payload}``,
+Stripe's ``event`` object) and records them here; the worker fans each one out to the endpoints
+subscribed at that moment and posts it in the dialect's format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tessera.kit.clock import utcnow
+from tessera.store.tables import events, webhook_endpoints
+
+LOYALTYLION = "loyaltylion"
+STRIPE = "stripe"
+EVERY_EVENT = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    program_id: int
+    dialect: str
+    type: str
+    # What orders deliveries: one subject's events reach an endpoint in the order recorded
+    # (a customer's merchant id or cus_ id).
+    subject: str
+    body: bytes
+    public_id: str
+    livemode: bool = False
+    created_at: datetime | None = None
+
+
+async def record(conn: AsyncConnection, event: NewEvent) -> int:
+    """Write ``event`` on the change's own connection (the caller's unit of work commits it)."""
+    event_id: int = (
+        await conn.execute(
+            events.insert()
+            .values(
+                public_id=event.public_id,
+                program_id=event.program_id,
+                dialect=event.dialect,
+                type=event.type,
+                livemode=event.livemode,
+                subject=event.subject[:100],
+                body=event.body,
+                fanned_out=False,
+                created_at=event.created_at or utcnow(),
+            )
+            .returning(events.c.id)
+        )
+    ).scalar_one()
+    return event_id
+
+
+def subscribes(topics: list[str], event_type: str) -> bool:
+    return EVERY_EVENT in topics or event_type in topics
+
+
+async def subscribed_types(
+    conn: AsyncConnection, program_id: int, dialect: str, livemode: bool = False
+) -> frozenset[str]:
+    """The event types some enabled endpoint of the program hears (``*`` among them if one
+    hears every type). A dialect whose events exist only to be delivered (LoyaltyLion's)
+    builds a payload only when its topic is in here."""
+    rows = await conn.execute(
+        sa.select(webhook_endpoints.c.topics).where(
+            webhook_endpoints.c.program_id == program_id,
+            webhook_endpoints.c.dialect == dialect,
+            webhook_endpoints.c.livemode == livemode,
+            webhook_endpoints.c.status == "enabled",
+            webhook_endpoints.c.deleted_at.is_(None),
+        )
+    )
+    return frozenset(topic for (topics,) in rows for topic in topics)
