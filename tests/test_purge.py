@@ -16,7 +16,19 @@ from tessera.config import Settings
 from tessera.kit.clock import utcnow
 from tessera.purge import purge_expired
 from tessera.state import Tessera
-from tessera.store.tables import stripe_customer_sessions, stripe_idempotency, webview_sessions
+from tessera.store.tables import (
+    events,
+    stripe_customer_sessions,
+    stripe_idempotency,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_endpoints,
+    webview_sessions,
+)
+from tessera.store.transactions import write_transaction
+from tessera.webhooks.delivery import fan_out
+from tessera.webhooks.endpoints import create_endpoint
+from tessera.webhooks.outbox import NewEvent, record
 from tests.conftest import LiveServer
 from tests.factories import Tenant, make_tenant
 
@@ -119,6 +131,56 @@ async def test_idempotency_records_go_after_the_24_hour_replay_window(
     purged = await purge_expired(tessera)
     assert purged["idempotency_records"] == 1
     assert await count(db, stripe_idempotency) == 1
+
+
+async def add_delivered_event(db: AsyncEngine, tenant: Tenant, created_at: datetime) -> None:
+    async with write_transaction(db) as conn:
+        await record(
+            conn,
+            NewEvent(
+                program_id=tenant.program_id,
+                dialect="loyaltylion",
+                type="customers/update",
+                subject="c1",
+                body=b"{}",
+                public_id=token(),
+                created_at=created_at,
+            ),
+        )
+        await fan_out(conn)
+        delivery_id = (await conn.execute(sa.select(sa.func.max(webhook_deliveries.c.id)))).scalar()
+        await conn.execute(
+            webhook_attempts.insert().values(
+                delivery_id=delivery_id, attempted_at=created_at, duration_ms=1, status=200
+            )
+        )
+
+
+async def test_events_go_after_30_days_with_their_deliveries_and_attempts(
+    db: AsyncEngine, tessera: Tessera
+) -> None:
+    tenant = await make_tenant(db)
+    async with db.begin() as conn:
+        await create_endpoint(
+            conn,
+            program_id=tenant.program_id,
+            dialect="loyaltylion",
+            public_id=token(),
+            url="https://example.com/hook",
+            topics=["*"],
+            allow_private=False,
+        )
+        # As if it had been there before the events.
+        await conn.execute(
+            webhook_endpoints.update().values(created_at=utcnow() - timedelta(days=40))
+        )
+    now = utcnow()
+    await add_delivered_event(db, tenant, now - timedelta(days=31))
+    await add_delivered_event(db, tenant, now - timedelta(days=29))
+    purged = await purge_expired(tessera)
+    assert purged["events"] == 1
+    assert (await count(db, events), await count(db, webhook_deliveries)) == (1, 1)
+    assert await count(db, webhook_attempts) == 1
 
 
 async def test_a_just_expired_link_is_kept_for_a_while_to_say_it_expired(

@@ -1,5 +1,6 @@
-"""Purging what has expired: WebView sessions and their visits, Stripe customer sessions and
-idempotency records past Stripe's 24-hour replay window.
+"""Purging what has expired: WebView sessions and their visits, Stripe customer sessions,
+idempotency records past Stripe's 24-hour replay window, and events (with their deliveries)
+past the 30 days they are listed for.
 
 Each worker of `tessera serve` runs :func:`purge_forever` from the app's lifespan. Rows go in
 batches of ``BATCH`` per statement, each batch its own short write through the app's group
@@ -25,6 +26,7 @@ from tessera.kit.clock import utcnow
 from tessera.sessions.customer_sessions import delete_expired_customer_sessions
 from tessera.sessions.webview import delete_expired_webview_sessions
 from tessera.state import Tessera
+from tessera.webhooks.retention import EVENT_RETENTION, delete_old_events
 
 log = structlog.get_logger("tessera.purge")
 
@@ -41,6 +43,7 @@ def purgers(now: datetime) -> dict[str, tuple[Purger, datetime]]:
         "webview_sessions": (delete_expired_webview_sessions, now - GRACE),
         "customer_sessions": (delete_expired_customer_sessions, now - GRACE),
         "idempotency_records": (delete_old_idempotency_records, now - REPLAY_WINDOW),
+        "events": (delete_old_events, now - EVENT_RETENTION),
     }
 
 
