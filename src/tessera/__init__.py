@@ -1,3 +1,3 @@
 """Tessera: short-lived, scoped customer sessions behind LoyaltyLion- and Stripe-compatible APIs."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

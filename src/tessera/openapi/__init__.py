@@ -1,0 +1,1 @@
+"""The OpenAPI contracts Tessera serves and checks bodies against (read by tessera.api.contract)."""
