@@ -38,7 +38,7 @@ from tessera.webhooks.outbound import Outcome
 from tessera.webhooks.outbox import subscribes
 from tessera.webhooks.retry import next_delay
 
-LEASE = timedelta(seconds=30)  # well beyond the 5 s an attempt may take
+LEASE = timedelta(seconds=15)  # three times the 5 s an attempt may take
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 _FAN_OUT_LOCK = 0x7E55E4A  # PostgreSQL advisory lock: one fan-out at a time
 
