@@ -15,7 +15,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "stripe.md"
 
 def example() -> str:
     text = DOC.read_text(encoding="utf-8")
-    match = re.search(r"`example.py`:\n\n```python\n(.*?)```", text, re.DOTALL)
+    match = re.search(r"<!-- file: example.py -->\n```python\n(.*?)```", text, re.DOTALL)
     assert match, "docs/stripe.md lost its example.py"
     return match.group(1)
 
