@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import sqlite3
 import subprocess
@@ -181,7 +182,7 @@ class PageWorld:
 
     def _run(self, block: Block) -> Outcome:
         state = self.folder / ".docs-state.sh"
-        paths = {"state": _quote(state), "folder": _quote(self.folder)}
+        paths = {"state": shlex.quote(str(state)), "folder": shlex.quote(str(self.folder))}
         prelude = PRELUDE % paths
         if block.language in SHELL_LANGUAGES:
             body = console_script(block.text) if block.language == "console" else block.text
@@ -189,7 +190,7 @@ class PageWorld:
         else:
             program = self.folder / f".docs-block-{block.line}.py"
             program.write_text(self.localized(block.text), "utf-8")
-            script = prelude + f"exec {_quote(Path(sys.executable))} {_quote(program)}\n"
+            script = prelude + f"exec {shlex.quote(sys.executable)} {shlex.quote(str(program))}\n"
         driver = self.folder / f".docs-block-{block.line}.sh"
         driver.write_text(script, "utf-8")
         # Its own process group, ended with the block: nothing it starts outlives it.
@@ -216,10 +217,6 @@ class PageWorld:
 def _end_group(group: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(group, signal.SIGKILL)
-
-
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "'\\''") + "'"
 
 
 @dataclass
