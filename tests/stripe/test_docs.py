@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.docs.blocks import blocks_of
 from tests.stripe.conftest import StripeWorld
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "stripe.md"
 
 
 def example() -> str:
-    text = DOC.read_text(encoding="utf-8")
-    match = re.search(r"`example.py`:\n\n```python\n(.*?)```", text, re.DOTALL)
-    assert match, "docs/stripe.md lost its example.py"
-    return match.group(1)
+    blocks = [block for block in blocks_of(DOC) if block.file == "example.py"]
+    assert blocks, "docs/stripe.md lost its example.py"
+    return blocks[0].text
 
 
 def run_example(path: Path, world: StripeWorld) -> str:
