@@ -91,6 +91,19 @@ class Format(Protocol):
     ) -> tuple[bytes, list[tuple[str, str]]]: ...
 
 
+def hears(listener: Any, event: Any) -> bool:
+    """Whether an enabled endpoint (a row with ``dialect``, ``livemode``, ``topics`` and
+    ``created_at``) gets a delivery of an event of its program (``dialect``, ``livemode``,
+    ``type``, ``created_at``): its dialect and mode, a type it subscribes to, and it existed
+    when the event happened."""
+    return bool(
+        listener.dialect == event.dialect
+        and listener.livemode == event.livemode
+        and as_utc(listener.created_at) <= as_utc(event.created_at)
+        and subscribes(listener.topics, event.type)
+    )
+
+
 async def fan_out(conn: AsyncConnection, limit: int = 500) -> int:
     """Make the deliveries of up to ``limit`` events; how many events were fanned out."""
     if conn.dialect.name == "postgresql":
@@ -142,10 +155,7 @@ async def fan_out(conn: AsyncConnection, limit: int = 500) -> int:
         }
         for event in batch
         for listener in by_program.get(event.program_id, [])
-        if listener.dialect == event.dialect
-        and listener.livemode == event.livemode
-        and as_utc(listener.created_at) <= as_utc(event.created_at)
-        and subscribes(listener.topics, event.type)
+        if hears(listener, event)
     ]
     if rows:
         await conn.execute(webhook_deliveries.insert(), rows)
