@@ -196,7 +196,12 @@ async def claim(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[C
     query = (
         sa.select(d.id)
         .join(endpoints, endpoints.c.id == d.endpoint_id)
-        .where(*_due(now), endpoints.c.status == ENABLED, ~waiting_behind)
+        .where(
+            *_due(now),
+            endpoints.c.status == ENABLED,
+            endpoints.c.deleted_at.is_(None),
+            ~waiting_behind,
+        )
         .order_by(d.event_id)
         .limit(limit)
     )
@@ -296,9 +301,11 @@ async def finish(
     else:
         state = PENDING
         changes["next_attempt_at"] = now + next_delay(delivery.attempts + 1, policy.retry_base)
+    # Only while pending: a delivery cancelled while it was being posted (its endpoint deleted)
+    # stays cancelled.
     await conn.execute(
         webhook_deliveries.update()
-        .where(d.id == delivery.delivery_id)
+        .where(d.id == delivery.delivery_id, d.state == PENDING)
         .values(state=state, **changes)
     )
     await _mark_endpoint(conn, delivery.endpoint_id, outcome, now, policy)
