@@ -12,6 +12,7 @@ import stripe
 from tessera.store.tables import events
 from tests.stripe.conftest import StripeWorld, body, error_body, http
 from tests.stripe.schema import assert_stripe_schema
+from tests.stripe.test_claim import claim, detach, payment_element, saved_cards, session_secret
 
 
 def listed(world: StripeWorld, client: stripe.StripeClient | None = None, **params: Any) -> Any:
@@ -138,6 +139,19 @@ async def test_detaching_records_the_customer_it_was_detached_from(world: Stripe
     event = only(world, "payment_method.detached")
     assert event["data"]["object"]["customer"] is None
     assert event["data"]["previous_attributes"] == {"customer": owner.id}
+
+
+async def test_a_removal_by_the_front_end_records_payment_method_detached(
+    world: StripeWorld,
+) -> None:
+    owner = customer(world)
+    [card] = saved_cards(world, owner.id, "always")
+    features = payment_element(payment_method_redisplay="enabled", payment_method_remove="enabled")
+    key = claim(world, session_secret(world, owner.id, features))["ephemeral_key"]["secret"]
+    detach(world, key, card)
+    event = only(world, "payment_method.detached")
+    assert event["data"]["previous_attributes"] == {"customer": owner.id}
+    assert event["request"]["id"].startswith("req_")
 
 
 async def test_updating_a_payment_method_records_what_changed(world: StripeWorld) -> None:
