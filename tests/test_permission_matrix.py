@@ -121,6 +121,13 @@ REQUIRES: dict[str, Requirement] = {
     "POST /v1/payment_methods/{payment_method}": Stripe("payment_methods:write"),
     "POST /v1/payment_methods/{payment_method}/attach": Stripe("payment_methods:write"),
     "POST /v1/payment_methods/{payment_method}/detach": Stripe("payment_methods:write"),
+    "POST /v1/webhook_endpoints": Stripe("webhook_endpoints:write"),
+    "GET /v1/webhook_endpoints": Stripe("webhook_endpoints:read"),
+    "GET /v1/webhook_endpoints/{webhook_endpoint}": Stripe("webhook_endpoints:read"),
+    "POST /v1/webhook_endpoints/{webhook_endpoint}": Stripe("webhook_endpoints:write"),
+    "DELETE /v1/webhook_endpoints/{webhook_endpoint}": Stripe("webhook_endpoints:write"),
+    "GET /v1/events": Stripe("events:read"),
+    "GET /v1/events/{id}": Stripe("events:read"),
     f"GET {HEADLESS}/{{site_id}}/configuration": READ,
     f"GET {HEADLESS}/{{site_id}}/customers/{{merchant_id}}": READ,
     **{
@@ -177,6 +184,8 @@ def request_for(operation: str, p: Program) -> Request:
         "customer": p.customer,
         "claimed_reward_id": str(p.claim_id),
         "payment_method": p.claimed_payment_method if "/claim/" in template else p.payment_method,
+        "webhook_endpoint": p.webhook_endpoint,
+        "id": p.event,
     }
     path = template.format(**values)
     if path.startswith(HEADLESS):
@@ -202,6 +211,11 @@ def request_for(operation: str, p: Program) -> Request:
         "POST /v1/payment_methods": {"card[token]": "tok_visa"},
         "POST /v1/payment_methods/{payment_method}": {"metadata[k]": "v"},
         "POST /v1/payment_methods/{payment_method}/attach": {"customer": p.customer},
+        "POST /v1/webhook_endpoints": {
+            "url": "https://hooks.tessera.invalid/stripe",
+            "enabled_events[]": "customer.created",
+        },
+        "POST /v1/webhook_endpoints/{webhook_endpoint}": {"description": "updated"},
     }
     if operation == "GET /v1/payment_methods":
         return path, {"params": {"customer": p.customer}}

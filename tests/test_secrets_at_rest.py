@@ -77,6 +77,7 @@ async def use_every_credential(http: httpx.AsyncClient, db: AsyncEngine) -> dict
         "client secret": p.client_secret,
         "claimed client secret's ephemeral key": p.ephemeral_key,
         "idempotent answer's client secret": first["client_secret"],
+        "webhook endpoint's whsec_ secret (its idempotent answer holds it too)": p.webhook_secret,
         **(await use_the_webview(http, p)),
     }
 

@@ -71,6 +71,7 @@ def order_of(p: Program) -> dict[str, Any]:
 
 CUSTOMER = "/v1/customers/{customer}"
 PM = "/v1/payment_methods/{payment_method}"
+WE = "/v1/webhook_endpoints/{webhook_endpoint}"
 MATRIX: dict[str, list[Cell]] = {
     # Admin API v2
     "GET /v2/identity/whoami": [
@@ -384,6 +385,37 @@ MATRIX: dict[str, list[Cell]] = {
     f"POST {PM}/detach": [
         lambda a, b: Probe("POST", f"/v1/payment_methods/{b.payment_method}/detach", a.secret_key)
     ],
+    "POST /v1/webhook_endpoints": [
+        lambda a, b: Probe(
+            "POST",
+            "/v1/webhook_endpoints",
+            a.secret_key,
+            "own_only",
+            data={"url": "https://a.tessera.invalid/hooks", "enabled_events[]": "*"},
+        )
+    ],
+    "GET /v1/webhook_endpoints": [
+        lambda a, b: Probe("GET", "/v1/webhook_endpoints", a.secret_key, "own_only")
+    ],
+    f"GET {WE}": [
+        lambda a, b: Probe("GET", f"/v1/webhook_endpoints/{b.webhook_endpoint}", a.secret_key)
+    ],
+    f"POST {WE}": [
+        lambda a, b: Probe(
+            "POST",
+            f"/v1/webhook_endpoints/{b.webhook_endpoint}",
+            a.secret_key,
+            data={"disabled": "true"},
+        )
+    ],
+    f"DELETE {WE}": [
+        lambda a, b: Probe("DELETE", f"/v1/webhook_endpoints/{b.webhook_endpoint}", a.secret_key)
+    ],
+    "GET /v1/events": [
+        lambda a, b: Probe("GET", "/v1/events", a.secret_key, "own_only"),
+        lambda a, b: Probe("GET", f"/v1/events?starting_after={b.event}", a.secret_key),
+    ],
+    "GET /v1/events/{id}": [lambda a, b: Probe("GET", f"/v1/events/{b.event}", a.secret_key)],
 }
 
 # Routes no program's credentials address: their own token or cookie is the credential, or
@@ -431,7 +463,13 @@ async def run_matrix(client: httpx.AsyncClient, a: Program, b: Program) -> list[
             )
             leaked = [
                 value
-                for value in [*b.own_data, b.customer, b.payment_method]
+                for value in [
+                    *b.own_data,
+                    b.customer,
+                    b.payment_method,
+                    b.webhook_endpoint,
+                    b.event,
+                ]
                 if value in response.text
             ]
             if probe.expect == "own_only":
@@ -494,6 +532,8 @@ async def test_another_programs_attempts_leave_a_programs_things_as_they_were(
     assert customer["name"] == f"{b.name} Customer" and not customer.get("deleted")
     method = ok(await client.get(f"/v1/payment_methods/{b.payment_method}", headers=b.secret_key))
     assert method["customer"] == b.customer and method["metadata"] == {}
+    hook = f"/v1/webhook_endpoints/{b.webhook_endpoint}"
+    assert ok(await client.get(hook, headers=b.secret_key))["status"] == "enabled"
     claim = await client.post(
         "/v1/customer_sessions/claim",
         data={"client_secret": b.client_secret},

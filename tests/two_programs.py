@@ -39,6 +39,9 @@ class Program:
     claimed_payment_method: str  # pm_ shown by the claimed session below
     ephemeral_key: str  # a claimed customer session's
     idempotency_key: str  # used for this program's POST /v1/customers
+    webhook_endpoint: str  # we_
+    webhook_secret: str  # its whsec_ secret, shown at its creation only
+    event: str  # evt_, the customer's customer.created
 
     @property
     def site_id(self) -> int:
@@ -137,6 +140,16 @@ async def make_program(client: httpx.AsyncClient, db: AsyncEngine, name: str) ->
         )
     )
     client_secret = await _customer_session(client, secret, cus)
+    webhook_endpoint = ok(
+        await client.post(
+            "/v1/webhook_endpoints",
+            data={"url": f"https://{name.lower()}.tessera.invalid/hooks", "enabled_events[]": "*"},
+            headers={**secret, "Idempotency-Key": f"hooks-{name}"},
+        )
+    )
+    [created_event] = ok(
+        await client.get("/v1/events", params={"type": "customer.created"}, headers=secret)
+    )["data"]
     to_claim = await _customer_session(client, secret, cus)
     publishable = {"Authorization": f"Bearer {keys.publishable_key}"}
     claim = ok(
@@ -158,4 +171,7 @@ async def make_program(client: httpx.AsyncClient, db: AsyncEngine, name: str) ->
         claimed_payment_method=str(claim["payment_methods"][0]["id"]),
         ephemeral_key=str(claim["ephemeral_key"]["secret"]),
         idempotency_key=idempotency_key,
+        webhook_endpoint=str(webhook_endpoint["id"]),
+        webhook_secret=str(webhook_endpoint["secret"]),
+        event=str(created_event["id"]),
     )

@@ -18,6 +18,7 @@ from tessera.api.contract import CONTRACTS, contract_json
 from tessera.api.loyaltylion_admin.app import admin_app
 from tessera.api.loyaltylion_headless.app import headless_app
 from tessera.api.stripe.app import stripe_app
+from tessera.api.stripe.webhook_format import StripeWebhookFormat
 from tessera.api.unmatched import Unmatched
 from tessera.config import Settings
 from tessera.kit.collector import tuned_for_serving
@@ -31,6 +32,7 @@ from tessera.state import Tessera
 from tessera.web import docs as api_docs
 from tessera.web.routes import webview_app
 from tessera.webhooks.delivery import Format
+from tessera.webhooks.outbox import STRIPE
 from tessera.webhooks.worker import Deliverer
 
 
@@ -75,6 +77,7 @@ class TesseraApp:
 
 # Each dialect's webhook request (body, signature), by the dialect an event belongs to.
 WEBHOOK_FORMATS: dict[str, Format] = {}
+WEBHOOK_FORMATS[STRIPE] = StripeWebhookFormat()
 
 
 def create_app(settings: Settings | None = None) -> TesseraApp:

@@ -4,9 +4,12 @@ drives the server with stripe-python."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,7 @@ from tessera.config import Settings, normalize_database_url
 from tessera.programs.sites import create_program
 from tessera.store.engine import create_engine
 from tests.conftest import LiveServer, _create_database, run_async, start_live_server
-from tests.services import PostgresServer
+from tests.services import PostgresServer, find_binary
 from tests.stripe.schema import ValidatingClient, assert_stripe_schema
 
 
@@ -119,35 +122,72 @@ class SharedServer:
     database_url: str
 
 
+# What the webhook tests' servers add: loopback receivers allowed, and a worker that looks
+# for events to post ten times a second, retrying within a tenth of a second.
+WEBHOOK_ENV = {
+    "TESSERA_WEBHOOKS_ALLOW_PRIVATE": "true",
+    "TESSERA_WEBHOOKS_INTERVAL": "0.1",
+    "TESSERA_WEBHOOKS_RETRY_BASE": "0.1",
+}
+
+
+def _sqlite_server(
+    template: Path, factory: pytest.TempPathFactory, env: dict[str, str] | None = None
+) -> SharedServer:
+    folder = factory.mktemp("stripe-sqlite")
+    shutil.copyfile(template, folder / "tessera.db")
+    database_url = f"sqlite:///{folder / 'tessera.db'}"
+    return SharedServer(start_server(database_url, folder, env), database_url)
+
+
+def _postgresql_server(
+    postgres: PostgresServer, factory: pytest.TempPathFactory, env: dict[str, str] | None = None
+) -> SharedServer:
+    name = f"stripe_{uuid.uuid4().hex[:12]}"
+    run_async(_create_database(postgres.admin_url, name, template="tessera_template"))
+    database_url = postgres.url(name)
+    server = start_server(database_url, factory.mktemp("stripe-postgresql"), env)
+    return SharedServer(server, database_url)
+
+
 @pytest.fixture(scope="session")
 def stripe_server_sqlite(
     sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SharedServer]:
-    folder = tmp_path_factory.mktemp("stripe-sqlite")
-    shutil.copyfile(sqlite_template, folder / "tessera.db")
-    database_url = f"sqlite:///{folder / 'tessera.db'}"
-    server = start_server(database_url, folder)
-    yield SharedServer(server, database_url)
-    server.stop()
+    shared = _sqlite_server(sqlite_template, tmp_path_factory)
+    yield shared
+    shared.server.stop()
 
 
 @pytest.fixture(scope="session")
 def stripe_server_postgresql(
     postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SharedServer]:
-    name = f"stripe_{uuid.uuid4().hex[:12]}"
-    run_async(_create_database(postgres.admin_url, name, template="tessera_template"))
-    database_url = postgres.url(name)
-    server = start_server(database_url, tmp_path_factory.mktemp("stripe-postgresql"))
-    yield SharedServer(server, database_url)
-    server.stop()
+    shared = _postgresql_server(postgres, tmp_path_factory)
+    yield shared
+    shared.server.stop()
 
 
-@pytest.fixture
-async def world(
-    backend: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[StripeWorld]:
-    shared: SharedServer = request.getfixturevalue(f"stripe_server_{backend}")
+@pytest.fixture(scope="session")
+def stripe_hooks_server_sqlite(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedServer]:
+    shared = _sqlite_server(sqlite_template, tmp_path_factory, WEBHOOK_ENV)
+    yield shared
+    shared.server.stop()
+
+
+@pytest.fixture(scope="session")
+def stripe_hooks_server_postgresql(
+    postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedServer]:
+    shared = _postgresql_server(postgres, tmp_path_factory, WEBHOOK_ENV)
+    yield shared
+    shared.server.stop()
+
+
+@asynccontextmanager
+async def _world(shared: SharedServer, log_dir: Path) -> AsyncIterator[StripeWorld]:
     db = create_engine(Settings(database_url=normalize_database_url(shared.database_url)))
     async with db.begin() as conn:
         program = await create_program(conn, "Stripe shop")
@@ -158,7 +198,7 @@ async def world(
         keys=keys,
         db=db,
         database_url=shared.database_url,
-        log_dir=tmp_path,
+        log_dir=log_dir,
     )
     try:
         yield world
@@ -166,3 +206,58 @@ async def world(
         for server in world.started:
             server.stop()
         await db.dispose()
+
+
+@pytest.fixture
+async def world(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[StripeWorld]:
+    async with _world(request.getfixturevalue(f"stripe_server_{backend}"), tmp_path) as world:
+        yield world
+
+
+@pytest.fixture
+async def hooks_world(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[StripeWorld]:
+    """A world whose server delivers webhooks to loopback receivers, at once."""
+    shared = request.getfixturevalue(f"stripe_hooks_server_{backend}")
+    async with _world(shared, tmp_path) as world:
+        yield world
+
+
+NODE_PROJECT = Path(__file__).parent / "node"
+
+
+@pytest.fixture(scope="session")
+def node_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The scripts and the pinned stripe package (package-lock.json), installed once per test
+    run with ``npm ci``."""
+    npm = find_binary("npm", "npm")
+    project = tmp_path_factory.mktemp("stripe-node")
+    for path in NODE_PROJECT.iterdir():
+        if path.suffix in (".js", ".json"):
+            shutil.copy(path, project / path.name)
+    subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return project
+
+
+def run_node(project: Path, script: str, *args: str, stdin: str | None = None) -> Any:
+    """A script's JSON output (it must exit 0)."""
+    node = find_binary("node", "nodejs")
+    result = subprocess.run(
+        [node, script, *args],
+        cwd=project,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)

@@ -22,6 +22,7 @@ from tessera.store.transactions import write_transaction
 from tessera.webhooks import delivery
 from tessera.webhooks.delivery import Claimed
 from tessera.webhooks.endpoints import create_endpoint, delete_endpoint, get_endpoint
+from tessera.webhooks.outbound import Outcome
 from tessera.webhooks.outbox import NewEvent, record
 from tessera.webhooks.worker import Deliverer
 
@@ -310,3 +311,22 @@ async def test_deleting_an_endpoint_cancels_its_pending_deliveries(
 
 def test_the_server_key_of_the_factories_is_the_apps(settings: Settings, db: AsyncEngine) -> None:
     assert _key(db) == server_key(settings)
+
+
+async def test_a_delivery_cancelled_while_it_was_posted_stays_cancelled(db: AsyncEngine) -> None:
+    tenant = await make_tenant(db)
+    public_id = await _endpoint(db, tenant, "http://127.0.0.1:9/hook", ["*"])
+    await _event(db, tenant, "customers/update", "c1", 1)
+    now = delivery_now()
+    async with write_transaction(db) as conn:
+        await delivery.fan_out(conn)
+        [leased] = await delivery.claim(conn, now)
+    async with write_transaction(db) as conn:
+        await delete_endpoint(conn, await get_endpoint(conn, tenant.program_id, DIALECT, public_id))
+    failed = Outcome(status=500, error="answered 500", excerpt="", duration_ms=1)
+    policy = delivery.Policy(0.01, timedelta(days=1), timedelta(days=1), allow_private=True)
+    async with write_transaction(db) as conn:
+        await delivery.finish(conn, leased, failed, now, policy)
+        later = await delivery.claim(conn, now + delivery.LEASE + timedelta(days=1))
+        state = (await conn.execute(sa.select(webhook_deliveries.c.state))).scalar_one()
+    assert (state, later) == ("cancelled", [])

@@ -34,7 +34,12 @@ CONTRACTS: dict[str, str | tuple[str, ...]] = {
     "headless-2025-06": "headless-2025-06.yaml",
     # Stripe's extracts come in several files, and Tessera's additions (the operations the
     # extracts leave out, its own client-side endpoints) in one more; served merged as one.
-    "stripe": ("customer_sessions.json", "customers.json", "tessera-stripe.json"),
+    "stripe": (
+        "customer_sessions.json",
+        "customers.json",
+        "events.json",
+        "tessera-stripe.json",
+    ),
 }
 
 

@@ -28,7 +28,13 @@ KeyKind = Literal["secret", "restricted", "publishable"]
 KIND_PREFIX: dict[KeyKind, str] = {"secret": "sk", "restricted": "rk", "publishable": "pk"}
 
 # Resources a restricted key can be granted, at "read" or "write" (write implies read).
-RESOURCES: tuple[str, ...] = ("customers", "customer_sessions", "payment_methods")
+RESOURCES: tuple[str, ...] = (
+    "customers",
+    "customer_sessions",
+    "payment_methods",
+    "webhook_endpoints",
+    "events",  # read is what there is to do with events
+)
 LEVELS: tuple[str, ...] = ("read", "write")
 
 # 24 bytes: Stripe's keys are long, and ours carry more than the 128-bit floor.

@@ -16,6 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tessera.customers import stripe_events
+from tessera.customers.stripe_events import NO_REQUEST, EventRequest
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Invalid, MissingReference, NotFound
 from tessera.store.prepared import Prepared
@@ -126,7 +128,10 @@ async def create_customer(
     *,
     fields: dict[str, str | None],
     metadata: dict[str, str] | None,
+    origin: EventRequest = NO_REQUEST,
 ) -> StripeCustomer:
+    """A new customer, announced by ``customer.created`` (``origin``: the request that made
+    it, as its event tells)."""
     now = utcnow()
     row: dict[str, Any] = {
         "public_id": new_object_id("cus_", 14),
@@ -142,7 +147,9 @@ async def create_customer(
     }
     # Only the id comes back: the rest is what was sent.
     row_id = await _INSERT_CUSTOMER.scalar(conn, {**row, "updated_at": now})
-    return StripeCustomer(id=row_id, **row)
+    customer = StripeCustomer(id=row_id, **row)
+    await stripe_events.customer_changed(conn, stripe_events.CUSTOMER_CREATED, customer, origin)
+    return customer
 
 
 async def find_customer(
@@ -205,7 +212,9 @@ async def update_customer(
     fields: dict[str, str | None],
     metadata: dict[str, str] | None,
     metadata_given: bool,
+    origin: EventRequest = NO_REQUEST,
 ) -> StripeCustomer:
+    """Change what was given; ``customer.updated`` says what changed, if anything did."""
     customer = await get_live_customer(conn, program_id, livemode, public_id)
     values: dict[str, Any] = {name: fields[name] for name in CUSTOMER_FIELDS if name in fields}
     if metadata_given:
@@ -219,13 +228,22 @@ async def update_customer(
             .returning(*stripe_customers.c)
         )
     ).one()
-    return _customer(row)
+    updated = _customer(row)
+    await stripe_events.customer_changed(
+        conn, stripe_events.CUSTOMER_UPDATED, updated, origin, before=customer
+    )
+    return updated
 
 
 async def delete_customer(
-    conn: AsyncConnection, program_id: int, livemode: bool, public_id: str
+    conn: AsyncConnection,
+    program_id: int,
+    livemode: bool,
+    public_id: str,
+    origin: EventRequest = NO_REQUEST,
 ) -> StripeCustomer:
-    """Marks the customer deleted; its id keeps answering with the deleted shape."""
+    """Marks the customer deleted; its id keeps answering with the deleted shape, and its
+    ``customer.deleted`` event carries it as it was."""
     customer = await get_live_customer(conn, program_id, livemode, public_id)
     row = (
         await conn.execute(
@@ -235,7 +253,9 @@ async def delete_customer(
             .returning(*stripe_customers.c)
         )
     ).one()
-    return _customer(row)
+    deleted = _customer(row)
+    await stripe_events.customer_changed(conn, stripe_events.CUSTOMER_DELETED, deleted, origin)
+    return deleted
 
 
 async def _cursor(

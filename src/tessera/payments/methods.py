@@ -15,12 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tessera.customers import stripe_events
 from tessera.customers.stripe import (
     StripeCustomer,
     get_live_customer_field,
     merge_metadata,
     new_object_id,
 )
+from tessera.customers.stripe_events import NO_REQUEST, EventRequest
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Conflict, Invalid, MissingReference, NotFound
 from tessera.store.tables import stripe_customers, stripe_payment_methods
@@ -132,7 +134,10 @@ async def create_payment_method(
     billing_details: dict[str, Any] | None = None,
     metadata: dict[str, str] | None = None,
     customer: StripeCustomer | None = None,
+    origin: EventRequest = NO_REQUEST,
 ) -> PaymentMethod:
+    """A card from a test token; made for a ``customer``, it is attached to it at once
+    (``payment_method.attached``)."""
     card = test_card(token)
     if card is None:
         raise MissingReference(token_field, "token", f"No such token: '{token}'")
@@ -157,7 +162,12 @@ async def create_payment_method(
             .returning(stripe_payment_methods.c.id)
         )
     ).scalar_one()
-    return await _get(conn, method_id)
+    method = await _get(conn, method_id)
+    if customer is not None:
+        await stripe_events.payment_method_changed(
+            conn, stripe_events.PAYMENT_METHOD_ATTACHED, method, origin
+        )
+    return method
 
 
 async def get_payment_method(
@@ -178,7 +188,12 @@ async def get_payment_method(
 
 
 async def attach_payment_method(
-    conn: AsyncConnection, program_id: int, livemode: bool, public_id: str, customer_id: str
+    conn: AsyncConnection,
+    program_id: int,
+    livemode: bool,
+    public_id: str,
+    customer_id: str,
+    origin: EventRequest = NO_REQUEST,
 ) -> PaymentMethod:
     """Attach to a customer. A test token id (``pm_card_visa``) attaches a fresh card made from
     it, as Stripe does in test mode."""
@@ -191,6 +206,7 @@ async def attach_payment_method(
             token=public_id,
             token_field="id",  # noqa: S106 - a field name
             customer=customer,
+            origin=origin,
         )
     method = await get_payment_method(conn, program_id, livemode, public_id)
     if method.customer_id is not None and method.customer_id != customer.id:
@@ -198,16 +214,26 @@ async def attach_payment_method(
             "payment_method_unexpected_state",
             "The payment method you provided has already been attached to a customer.",
         )
+    if method.customer_id == customer.id:
+        return method  # attached already: nothing changes, nothing to announce
     await conn.execute(
         stripe_payment_methods.update()
         .where(stripe_payment_methods.c.id == method.id)
         .values(customer_id=customer.id)
     )
-    return await _get(conn, method.id)
+    attached = await _get(conn, method.id)
+    await stripe_events.payment_method_changed(
+        conn, stripe_events.PAYMENT_METHOD_ATTACHED, attached, origin
+    )
+    return attached
 
 
 async def detach_payment_method(
-    conn: AsyncConnection, program_id: int, livemode: bool, public_id: str
+    conn: AsyncConnection,
+    program_id: int,
+    livemode: bool,
+    public_id: str,
+    origin: EventRequest = NO_REQUEST,
 ) -> PaymentMethod:
     method = await get_payment_method(conn, program_id, livemode, public_id)
     if method.customer_id is None:
@@ -221,7 +247,11 @@ async def detach_payment_method(
         .where(stripe_payment_methods.c.id == method.id)
         .values(customer_id=None)
     )
-    return await _get(conn, method.id)
+    detached = await _get(conn, method.id)
+    await stripe_events.payment_method_changed(
+        conn, stripe_events.PAYMENT_METHOD_DETACHED, detached, origin, before=method
+    )
+    return detached
 
 
 async def update_payment_method(
@@ -233,7 +263,9 @@ async def update_payment_method(
     allow_redisplay: str | None,
     metadata: dict[str, str] | None,
     metadata_given: bool,
+    origin: EventRequest = NO_REQUEST,
 ) -> PaymentMethod:
+    """Change what was given; ``payment_method.updated`` says what changed, if anything did."""
     method = await get_payment_method(conn, program_id, livemode, public_id)
     values: dict[str, Any] = {}
     if allow_redisplay is not None:
@@ -248,7 +280,11 @@ async def update_payment_method(
             .where(stripe_payment_methods.c.id == method.id)
             .values(**values)
         )
-    return await _get(conn, method.id)
+    updated = await _get(conn, method.id)
+    await stripe_events.payment_method_changed(
+        conn, stripe_events.PAYMENT_METHOD_UPDATED, updated, origin, before=method
+    )
+    return updated
 
 
 async def list_customer_payment_methods(

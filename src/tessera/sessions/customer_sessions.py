@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.stripe import StripeCustomer, find_customer_by_row, get_live_customer_field
+from tessera.customers.stripe_events import NO_REQUEST, EventRequest
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Conflict, Expired, Forbidden, Invalid, MissingReference, NotFound
 from tessera.kit.secrets import hash_secret, new_secret
@@ -269,6 +270,7 @@ async def detach_with_ephemeral_key(
     livemode: bool,
     ephemeral_key: str,
     payment_method_id: str,
+    origin: EventRequest = NO_REQUEST,
 ) -> PaymentMethod:
     """Detach one of the session customer's payment methods, if a component allows removal."""
     table = stripe_customer_sessions
@@ -295,7 +297,7 @@ async def detach_with_ephemeral_key(
     if row.customer_id is None or method.customer_id != row.customer_id:
         # Another customer's card looks exactly like a card that does not exist.
         raise NotFound("payment_method", f"No such PaymentMethod: '{payment_method_id}'")
-    return await detach_payment_method(conn, program_id, livemode, payment_method_id)
+    return await detach_payment_method(conn, program_id, livemode, payment_method_id, origin)
 
 
 async def delete_expired_customer_sessions(

@@ -91,6 +91,19 @@ class Format(Protocol):
     ) -> tuple[bytes, list[tuple[str, str]]]: ...
 
 
+def hears(listener: Any, event: Any) -> bool:
+    """Whether an enabled endpoint (a row with ``dialect``, ``livemode``, ``topics`` and
+    ``created_at``) gets a delivery of an event of its program (``dialect``, ``livemode``,
+    ``type``, ``created_at``): its dialect and mode, a type it subscribes to, and it existed
+    when the event happened."""
+    return bool(
+        listener.dialect == event.dialect
+        and listener.livemode == event.livemode
+        and as_utc(listener.created_at) <= as_utc(event.created_at)
+        and subscribes(listener.topics, event.type)
+    )
+
+
 async def fan_out(conn: AsyncConnection, limit: int = 500) -> int:
     """Make the deliveries of up to ``limit`` events; how many events were fanned out."""
     if conn.dialect.name == "postgresql":
@@ -142,10 +155,7 @@ async def fan_out(conn: AsyncConnection, limit: int = 500) -> int:
         }
         for event in batch
         for listener in by_program.get(event.program_id, [])
-        if listener.dialect == event.dialect
-        and listener.livemode == event.livemode
-        and as_utc(listener.created_at) <= as_utc(event.created_at)
-        and subscribes(listener.topics, event.type)
+        if hears(listener, event)
     ]
     if rows:
         await conn.execute(webhook_deliveries.insert(), rows)
@@ -186,7 +196,12 @@ async def claim(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[C
     query = (
         sa.select(d.id)
         .join(endpoints, endpoints.c.id == d.endpoint_id)
-        .where(*_due(now), endpoints.c.status == ENABLED, ~waiting_behind)
+        .where(
+            *_due(now),
+            endpoints.c.status == ENABLED,
+            endpoints.c.deleted_at.is_(None),
+            ~waiting_behind,
+        )
         .order_by(d.event_id)
         .limit(limit)
     )
@@ -286,9 +301,11 @@ async def finish(
     else:
         state = PENDING
         changes["next_attempt_at"] = now + next_delay(delivery.attempts + 1, policy.retry_base)
+    # Only while pending: a delivery cancelled while it was being posted (its endpoint deleted)
+    # stays cancelled.
     await conn.execute(
         webhook_deliveries.update()
-        .where(d.id == delivery.delivery_id)
+        .where(d.id == delivery.delivery_id, d.state == PENDING)
         .values(state=state, **changes)
     )
     await _mark_endpoint(conn, delivery.endpoint_id, outcome, now, policy)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.kit.clock import utcnow
+from tessera.store.prepared import Prepared
 from tessera.store.tables import events, webhook_endpoints
 
 LOYALTYLION = "loyaltylion"
@@ -37,25 +38,24 @@ class NewEvent:
     created_at: datetime | None = None
 
 
+# Built once: hot paths (a Stripe customer's creation) record an event in their unit of work.
+_INSERT_EVENT = Prepared(events.insert().returning(events.c.id))
+
+
 async def record(conn: AsyncConnection, event: NewEvent) -> int:
     """Write ``event`` on the change's own connection (the caller's unit of work commits it)."""
-    event_id: int = (
-        await conn.execute(
-            events.insert()
-            .values(
-                public_id=event.public_id,
-                program_id=event.program_id,
-                dialect=event.dialect,
-                type=event.type,
-                livemode=event.livemode,
-                subject=event.subject[:100],
-                body=event.body,
-                fanned_out=False,
-                created_at=event.created_at or utcnow(),
-            )
-            .returning(events.c.id)
-        )
-    ).scalar_one()
+    values = {
+        "public_id": event.public_id,
+        "program_id": event.program_id,
+        "dialect": event.dialect,
+        "type": event.type,
+        "livemode": event.livemode,
+        "subject": event.subject[:100],
+        "body": event.body,
+        "fanned_out": False,
+        "created_at": event.created_at or utcnow(),
+    }
+    event_id: int = await _INSERT_EVENT.scalar(conn, values)
     return event_id
 
 

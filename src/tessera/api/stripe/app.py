@@ -13,14 +13,13 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tessera.api.dialect_app import DialectApp, DialectErrors, Failure
+from tessera.customers.stripe_objects import API_VERSION
 from tessera.kit.errors import DomainError
 
 from .errors import StripeApiError, error_body, render, unrecognized_url
 from .params import ParamError
 from .routes import routes
-
-# The version of the contract Tessera serves (specs/stripe/*.json).
-API_VERSION = "2026-09-30.endive"
+from .webhook_routes import routes as webhook_routes
 
 
 def stripe_render(request: Request, exc: Exception, headers: dict[str, str]) -> Response:
@@ -78,4 +77,4 @@ class StripeHeaders:
 
 
 def stripe_app() -> DialectApp:
-    return DialectApp(routes, errors=STRIPE_ERRORS, middleware=StripeHeaders)
+    return DialectApp([*routes, *webhook_routes], errors=STRIPE_ERRORS, middleware=StripeHeaders)

@@ -20,8 +20,10 @@ from starlette.responses import Response
 
 from tessera.api.body import media_type, read_body
 from tessera.api.dialect_app import answer_headers
+from tessera.api.request_id import request_id
 from tessera.auth.authenticate import client_address, stripe_key
 from tessera.auth.stripe_keys import StripeKey, mask_presented_key
+from tessera.customers.stripe_events import EventRequest
 from tessera.kit.errors import (
     DomainError,
     Forbidden,
@@ -80,6 +82,14 @@ class Call:
 
     def path_param(self, name: str) -> str:
         return str(self.request.path_params[name])
+
+    @property
+    def origin(self) -> EventRequest:
+        """This request, as the events of the changes it makes name it."""
+        return EventRequest(
+            id=request_id(self.request.scope),
+            idempotency_key=self.request.headers.get("idempotency-key"),
+        )
 
 
 Handler = Callable[[Call], Awaitable[Any]]

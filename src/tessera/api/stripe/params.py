@@ -133,8 +133,31 @@ class Cleared:
 CLEARED = Cleared()
 
 
-def _enum_message(path: str, options: list[Any]) -> str:
+def form_metadata(params: dict[str, Any]) -> tuple[dict[str, str] | None, bool]:
+    """(changes, given): ``metadata=""`` clears every key (changes None)."""
+    if "metadata" not in params:
+        return {}, False
+    value = params["metadata"]
+    return (None if value is CLEARED else value), True
+
+
+def clearable(value: Any) -> Any:
+    """A parameter's value, None where it was sent empty to clear it."""
+    return None if value is CLEARED else value
+
+
+# Longer enums (the 269 event types of ``enabled_events``) are not spelled out in a message.
+_ENUM_SHOWN = 12
+
+
+def _enum_message(path: str, options: list[Any], value: str) -> str:
     shown = [str(o) for o in options]
+    if len(shown) > _ENUM_SHOWN:
+        given = value if len(value) <= 100 else value[:100] + "..."
+        return (
+            f"Invalid {path}: {given!r} is not one of the {len(shown)} values it accepts "
+            "(listed in Stripe's API reference and in /openapi/stripe.json)"
+        )
     joined = " or ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + ", or " + shown[-1]
     return f"Invalid {path}: must be one of {joined}"
 
@@ -244,7 +267,7 @@ def _string(schema: dict[str, Any], value: Any, path: str) -> str:
             "parameter_invalid_string", f"Invalid string: {_show(value)} for {path}", path
         )
     if "enum" in schema and value not in schema["enum"]:
-        raise ParamError("parameter_invalid_enum", _enum_message(path, schema["enum"]), path)
+        raise ParamError("parameter_invalid_enum", _enum_message(path, schema["enum"], value), path)
     limit = schema.get("maxLength")
     if limit is not None and len(value) > limit:
         raise ParamError(

@@ -7,20 +7,14 @@ from typing import Any
 from starlette.routing import Route
 
 from tessera.customers import stripe as customers
+from tessera.customers.stripe_objects import customer_out, live_customer_out, payment_method_out
 from tessera.payments import methods
 from tessera.sessions import customer_sessions
 
 from . import schemas
 from .endpoint import Call, stripe_endpoint
-from .params import CLEARED, ParamError
-from .wire import (
-    ListOut,
-    claim_out,
-    customer_out,
-    customer_session_out,
-    live_customer_out,
-    payment_method_out,
-)
+from .params import ParamError, form_metadata
+from .wire import ListOut, claim_out, customer_session_out
 
 
 def _customer_fields(params: dict[str, Any]) -> dict[str, str | None]:
@@ -28,25 +22,18 @@ def _customer_fields(params: dict[str, Any]) -> dict[str, str | None]:
     return {name: (params[name] or None) for name in customers.CUSTOMER_FIELDS if name in params}
 
 
-def _metadata(params: dict[str, Any]) -> tuple[dict[str, str] | None, bool]:
-    """(changes, given): ``metadata=""`` clears every key (changes None)."""
-    if "metadata" not in params:
-        return {}, False
-    value = params["metadata"]
-    return (None if value is CLEARED else value), True
-
-
 @stripe_endpoint(
     schemas.customer_create, permission="customers:write", supported=schemas.CUSTOMER_SUPPORTED
 )
 async def create_customer(call: Call) -> Any:
-    metadata, _ = _metadata(call.params)
+    metadata, _ = form_metadata(call.params)
     customer = await customers.create_customer(
         call.conn,
         call.program_id,
         call.livemode,
         fields=_customer_fields(call.params),
         metadata=metadata,
+        origin=call.origin,
     )
     return live_customer_out(customer)
 
@@ -63,7 +50,7 @@ async def retrieve_customer(call: Call) -> Any:
     schemas.customer_update, permission="customers:write", supported=schemas.CUSTOMER_SUPPORTED
 )
 async def update_customer(call: Call) -> Any:
-    metadata, given = _metadata(call.params)
+    metadata, given = form_metadata(call.params)
     customer = await customers.update_customer(
         call.conn,
         call.program_id,
@@ -72,6 +59,7 @@ async def update_customer(call: Call) -> Any:
         fields=_customer_fields(call.params),
         metadata=metadata,
         metadata_given=given,
+        origin=call.origin,
     )
     return live_customer_out(customer)
 
@@ -79,7 +67,7 @@ async def update_customer(call: Call) -> Any:
 @stripe_endpoint(schemas.EMPTY, permission="customers:write")
 async def delete_customer(call: Call) -> Any:
     customer = await customers.delete_customer(
-        call.conn, call.program_id, call.livemode, call.path_param("customer")
+        call.conn, call.program_id, call.livemode, call.path_param("customer"), call.origin
     )
     return customer_out(customer)
 
@@ -146,7 +134,7 @@ async def create_payment_method(call: Call) -> Any:
         customer = await customers.get_live_customer_field(
             call.conn, call.program_id, call.livemode, params["customer"]
         )
-    metadata, _ = _metadata(params)
+    metadata, _ = form_metadata(params)
     method = await methods.create_payment_method(
         call.conn,
         call.program_id,
@@ -157,6 +145,7 @@ async def create_payment_method(call: Call) -> Any:
         billing_details=params.get("billing_details"),
         metadata=metadata,
         customer=customer,
+        origin=call.origin,
     )
     return payment_method_out(method)
 
@@ -171,7 +160,7 @@ async def retrieve_payment_method(call: Call) -> Any:
 
 @stripe_endpoint(schemas.PAYMENT_METHOD_UPDATE, permission="payment_methods:write")
 async def update_payment_method(call: Call) -> Any:
-    metadata, given = _metadata(call.params)
+    metadata, given = form_metadata(call.params)
     method = await methods.update_payment_method(
         call.conn,
         call.program_id,
@@ -180,6 +169,7 @@ async def update_payment_method(call: Call) -> Any:
         allow_redisplay=call.params.get("allow_redisplay"),
         metadata=metadata,
         metadata_given=given,
+        origin=call.origin,
     )
     return payment_method_out(method)
 
@@ -192,6 +182,7 @@ async def attach_payment_method(call: Call) -> Any:
         call.livemode,
         call.path_param("payment_method"),
         call.params["customer"],
+        call.origin,
     )
     return payment_method_out(method)
 
@@ -199,7 +190,7 @@ async def attach_payment_method(call: Call) -> Any:
 @stripe_endpoint(schemas.RETRIEVE, permission="payment_methods:write")
 async def detach_payment_method(call: Call) -> Any:
     method = await methods.detach_payment_method(
-        call.conn, call.program_id, call.livemode, call.path_param("payment_method")
+        call.conn, call.program_id, call.livemode, call.path_param("payment_method"), call.origin
     )
     return payment_method_out(method)
 
@@ -262,6 +253,7 @@ async def detach_with_ephemeral_key(call: Call) -> Any:
         call.livemode,
         call.params["ephemeral_key"],
         call.path_param("payment_method"),
+        call.origin,
     )
     return payment_method_out(method)
 

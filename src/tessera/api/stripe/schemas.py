@@ -135,3 +135,74 @@ EPHEMERAL_DETACH: dict[str, Any] = {
     "properties": {"ephemeral_key": _STRING},
     "required": ["ephemeral_key"],
 }
+
+
+# Webhook endpoints and events: the contract's own parameters (events.json).
+
+WEBHOOK_ENDPOINTS = "/v1/webhook_endpoints"
+WEBHOOK_ENDPOINT = "/v1/webhook_endpoints/{webhook_endpoint}"
+# Tessera has no Connect: ``connect`` is refused by name.
+WEBHOOK_CREATE_SUPPORTED = {
+    "api_version",
+    "description",
+    "enabled_events",
+    "expand",
+    "metadata",
+    "url",
+}
+WEBHOOK_UPDATE_SUPPORTED = {
+    "description",
+    "disabled",
+    "enabled_events",
+    "expand",
+    "metadata",
+    "url",
+}
+# ``delivery_success`` is refused by name.
+EVENT_LIST_SUPPORTED = {
+    "created",
+    "ending_before",
+    "expand",
+    "limit",
+    "starting_after",
+    "type",
+    "types",
+}
+
+
+def _query_schema(contract: str, path: str, method: str) -> dict[str, Any]:
+    """An operation's query parameters as one object schema, as ``validate`` reads them."""
+    operation = load_contract(contract)["paths"][path][method]
+    properties = {
+        parameter["name"]: copy.deepcopy(parameter["schema"])
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    }
+    if "limit" in properties:
+        properties["limit"] = _LIMIT  # "Limit can range between 1 and 100"
+    return {"type": "object", "properties": properties}
+
+
+@cache
+def webhook_endpoint_create() -> dict[str, Any]:
+    return _request_schema("stripe", WEBHOOK_ENDPOINTS, "post")
+
+
+@cache
+def webhook_endpoint_update() -> dict[str, Any]:
+    return _request_schema("stripe", WEBHOOK_ENDPOINT, "post")
+
+
+@cache
+def webhook_endpoint_list() -> dict[str, Any]:
+    return _query_schema("stripe", WEBHOOK_ENDPOINTS, "get")
+
+
+@cache
+def event_list() -> dict[str, Any]:
+    return _query_schema("stripe", "/v1/events", "get")
+
+
+@cache
+def event_retrieve() -> dict[str, Any]:
+    return _query_schema("stripe", "/v1/events/{id}", "get")

@@ -1,5 +1,6 @@
-"""Response shapes, as msgspec Structs mirroring Stripe's ``customer``, ``deleted_customer``,
-``customer_session``, ``payment_method`` and ``list`` objects."""
+"""Response shapes, as msgspec Structs mirroring Stripe's ``customer_session`` and ``list``
+objects and Tessera's claim; the ``customer`` and ``payment_method`` objects are the core's
+(tessera.customers.stripe_objects), which events carry too."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ from typing import Any
 
 import msgspec
 
-from tessera.customers.stripe import StripeCustomer
+from tessera.customers.stripe_objects import (
+    CustomerOut,
+    PaymentMethodOut,
+    live_customer_out,
+    payment_method_out,
+    unix,
+)
 from tessera.payments.methods import PaymentMethod
 from tessera.sessions.customer_sessions import (
     ClaimedCustomerSession,
@@ -15,77 +22,11 @@ from tessera.sessions.customer_sessions import (
 )
 
 
-def unix(moment: Any) -> int:
-    return int(moment.timestamp())
-
-
-class CustomerOut(msgspec.Struct):
-    id: str
-    created: int
-    livemode: bool
-    email: str | None
-    name: str | None
-    description: str | None
-    phone: str | None
-    metadata: dict[str, str]
-    invoice_prefix: str
-    object: str = "customer"
-    address: None = None
-    balance: int = 0
-    currency: None = None
-    customer_account: None = None
-    default_source: None = None
-    delinquent: bool = False
-    discount: None = None
-    next_invoice_sequence: int = 1
-    preferred_locales: list[str] = msgspec.field(default_factory=list)
-    shipping: None = None
-    tax_exempt: str = "none"
-    test_clock: None = None
-
-
-class DeletedCustomerOut(msgspec.Struct):
-    id: str
-    deleted: bool = True
-    object: str = "customer"
-
-
 class ListOut(msgspec.Struct):
     data: list[Any]
     has_more: bool
     url: str
     object: str = "list"
-
-
-class CardOut(msgspec.Struct):
-    brand: str
-    country: str
-    display_brand: str
-    exp_month: int
-    exp_year: int
-    funding: str
-    last4: str
-    checks: dict[str, None] = msgspec.field(
-        default_factory=lambda: {
-            "address_line1_check": None,
-            "address_postal_code_check": None,
-            "cvc_check": None,
-        }
-    )
-    wallet: None = None
-
-
-class PaymentMethodOut(msgspec.Struct):
-    id: str
-    allow_redisplay: str
-    billing_details: dict[str, Any]
-    card: CardOut
-    created: int
-    customer: str | None
-    livemode: bool
-    metadata: dict[str, str]
-    type: str
-    object: str = "payment_method"
 
 
 class CustomerSessionOut(msgspec.Struct):
@@ -121,42 +62,6 @@ class ClaimOut(msgspec.Struct):
     expires_at: int
     livemode: bool
     object: str = "customer_session_claim"
-
-
-def customer_out(customer: StripeCustomer) -> CustomerOut | DeletedCustomerOut:
-    if customer.deleted:
-        return DeletedCustomerOut(id=customer.public_id)
-    return CustomerOut(
-        id=customer.public_id,
-        created=unix(customer.created_at),
-        livemode=customer.livemode,
-        email=customer.email,
-        name=customer.name,
-        description=customer.description,
-        phone=customer.phone,
-        metadata=customer.metadata,
-        invoice_prefix=customer.invoice_prefix,
-    )
-
-
-def live_customer_out(customer: StripeCustomer) -> CustomerOut:
-    out = customer_out(customer)
-    assert isinstance(out, CustomerOut)
-    return out
-
-
-def payment_method_out(method: PaymentMethod) -> PaymentMethodOut:
-    return PaymentMethodOut(
-        id=method.public_id,
-        allow_redisplay=method.allow_redisplay,
-        billing_details=method.billing_details,
-        card=msgspec.convert(method.card, CardOut),
-        created=unix(method.created_at),
-        customer=method.customer_public_id,
-        livemode=method.livemode,
-        metadata=method.metadata,
-        type=method.type,
-    )
 
 
 def customer_session_out(
