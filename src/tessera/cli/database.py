@@ -28,9 +28,16 @@ def settings() -> Settings:
         fail(str(exc))
 
 
+# The databases this process has named already: a command that opens two transactions (a
+# check, a confirmation, then the change) names its database once.
+_announced: set[str] = set()
+
+
 def announce(config: Settings) -> None:
     """``Database: sqlite /home/me/.local/share/tessera/tessera.db`` (never a password)."""
-    note(f"Database: {config.database_label}")
+    if config.database_label not in _announced:
+        _announced.add(config.database_label)
+        note(f"Database: {config.database_label}")
 
 
 def checked_settings() -> Settings:

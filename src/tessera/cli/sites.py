@@ -40,7 +40,6 @@ Currencies = Annotated[
     str | None, typer.Option(help="Comma-separated ISO 4217 codes (usd,eur), default first.")
 ]
 LogoUrl = Annotated[str | None, typer.Option(help="An https:// logo for the page header.")]
-SEEN = f"every worker uses it within {CHECK_SECONDS:g} s"
 
 
 def _theme(
@@ -223,7 +222,10 @@ def sites_update(
     if as_json:
         print_json(site_json(site))
         return
-    console.print(f"[green]✓[/] site {site.id} is updated: {SEEN}")
+    console.print(
+        f"[green]✓[/] site {site.id} is updated: every worker uses the new settings "
+        f"within {CHECK_SECONDS:g} s"
+    )
     _print_site(site)
 
 
