@@ -14,10 +14,10 @@ from tessera.auth.revocations import CHECK_SECONDS
 from tessera.cli.command import app
 from tessera.cli.database import in_transaction
 from tessera.cli.output import console, fail, note, print_json, table
-from tessera.programs.overview import site_usage
+from tessera.programs.overview import describe_usage, site_usage
+from tessera.programs.site_settings import SiteChanges
 from tessera.programs.sites import (
     Site,
-    SiteChanges,
     SiteCredentials,
     all_sites,
     create_site,
@@ -52,11 +52,6 @@ def _theme(
         "logo_url": logo,
     }
     return {name: value for name, value in given.items() if value is not None}
-
-
-def held(usage: dict[str, int]) -> str:
-    """``3 customers, 1 orders``: what refers to a site, by table."""
-    return ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in usage.items())
 
 
 def _split(values: str | None) -> list[str] | None:
@@ -160,7 +155,7 @@ def _print_site(site: Site, usage: dict[str, int] | None = None) -> None:
         ("updated", site.updated_at.isoformat()),
     ]
     if usage is not None:
-        rows.append(("holds", held(usage) or "nothing (it can be deleted)"))
+        rows.append(("holds", describe_usage(usage) or "nothing (it can be deleted)"))
     for label, value in rows:
         fields.add_row(label, escape(value))
     console.print(fields)
@@ -244,8 +239,9 @@ def sites_delete(
 
     site, usage = in_transaction(check)
     if usage:
+        held = describe_usage(usage)
         fail(
-            f"site {site_id} holds {held(usage)}: deleting it would orphan them, so it is kept "
+            f"site {site_id} holds {held}: deleting it would orphan them, so it is kept "
             "(a site with customers cannot be deleted; change its settings with "
             "`tessera sites update` instead)"
         )

@@ -43,6 +43,11 @@ async def list_programs(conn: AsyncConnection) -> list[ProgramSummary]:
     ]
 
 
+def describe_usage(usage: dict[str, int]) -> str:
+    """``5 customers, 2 orders``: what ``site_usage`` found, for a person."""
+    return ", ".join(f"{count} {table.replace('_', ' ')}" for table, count in usage.items())
+
+
 async def site_usage(conn: AsyncConnection, site_id: int) -> dict[str, int]:
     """How many rows of each table that outlives its site name this one (tables with none
     are left out). Every foreign key to ``sites.id`` is counted, so a new table is too."""

@@ -7,6 +7,7 @@ pages and APIs can use: a value they would have to drop is refused here, with th
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
@@ -28,6 +29,25 @@ LANGUAGE_MAX = 20
 
 _COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _CURRENCY = re.compile(r"[a-z]{3}")
+
+
+@dataclass(frozen=True, slots=True)
+class SiteChanges:
+    """What ``update_site`` changes; None (or a theme setting left out) keeps the stored value.
+    New ``languages`` or ``currencies`` are in order, default first, as when creating a site."""
+
+    name: str | None = None
+    url: str | None = None
+    languages: list[str] | None = None
+    currencies: list[str] | None = None
+    default_language: str | None = None
+    default_currency: str | None = None
+    theme: dict[str, str] = field(default_factory=dict)
+
+    def is_empty(self) -> bool:
+        given = (self.name, self.url, self.languages, self.currencies)
+        defaults = (self.default_language, self.default_currency)
+        return not self.theme and all(value is None for value in (*given, *defaults))
 
 
 def check_theme(theme: dict[str, str]) -> None:

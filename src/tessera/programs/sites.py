@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +13,10 @@ from tessera.auth.revocations import record_revocation
 from tessera.kit.clock import as_utc, utcnow
 from tessera.kit.errors import Conflict, Invalid, NotFound
 from tessera.kit.secrets import hash_secret, new_secret
-from tessera.programs.overview import DELETED_WITH_SITE, site_usage
+from tessera.programs.overview import DELETED_WITH_SITE, describe_usage, site_usage
 from tessera.programs.site_settings import (
     DEFAULT_THEME,
+    SiteChanges,
     check_theme,
     checked_currencies,
     checked_default,
@@ -254,25 +255,6 @@ async def program_ids(conn: AsyncConnection) -> list[int]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class SiteChanges:
-    """What ``update_site`` changes; None (or a theme setting left out) keeps the stored value.
-    New ``languages`` or ``currencies`` are in order, default first, as when creating a site."""
-
-    name: str | None = None
-    url: str | None = None
-    languages: list[str] | None = None
-    currencies: list[str] | None = None
-    default_language: str | None = None
-    default_currency: str | None = None
-    theme: dict[str, str] = field(default_factory=dict)
-
-    def is_empty(self) -> bool:
-        given = (self.name, self.url, self.languages, self.currencies)
-        defaults = (self.default_language, self.default_currency)
-        return not self.theme and all(value is None for value in (*given, *defaults))
-
-
 async def update_site(
     conn: AsyncConnection, program_id: int, site_id: int, changes: SiteChanges
 ) -> Site:
@@ -281,14 +263,14 @@ async def update_site(
     site = await get_site(conn, program_id, site_id)
     if changes.is_empty():
         raise Invalid("Nothing to change: name at least one setting")
-    langs = list(site.languages)
+    # New languages (currencies) bring their own default, the first, as when creating a site.
+    langs, currs = list(site.languages), list(site.currencies)
+    kept_language: str | None = site.default_language
+    kept_currency: str | None = site.default_currency
     if changes.languages is not None:
-        langs = checked_languages(changes.languages)
-    currs = list(site.currencies)
+        langs, kept_language = checked_languages(changes.languages), None
     if changes.currencies is not None:
-        currs = checked_currencies(changes.currencies)
-    kept_language = None if changes.languages is not None else site.default_language
-    kept_currency = None if changes.currencies is not None else site.default_currency
+        currs, kept_currency = checked_currencies(changes.currencies), None
     stored = (
         await conn.execute(sa.select(sites.c.theme).where(sites.c.id == site_id))
     ).scalar_one()
@@ -319,8 +301,8 @@ async def delete_site(conn: AsyncConnection, program_id: int, site_id: int) -> S
     site = await get_site(conn, program_id, site_id)
     usage = await site_usage(conn, site_id)
     if usage:
-        held = ", ".join(f"{count} {table.replace('_', ' ')}" for table, count in usage.items())
-        raise Conflict("site_in_use", f"Site {site_id} has {held}: deleting it would orphan them")
+        held = describe_usage(usage)
+        raise Conflict("site_in_use", f"Site {site_id} holds {held}: deleting it would orphan them")
     for table in DELETED_WITH_SITE:
         await conn.execute(table.delete().where(table.c.site_id == site_id))
     try:
