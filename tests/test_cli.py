@@ -1,4 +1,8 @@
-"""The `tessera` command, run as a user runs it, against both databases."""
+"""The `tessera` command, run as a user runs it: its version, the database it says it uses,
+settings refused before anything starts, and errors as one line.
+
+The helpers here run the real command in a subprocess; the other tests/test_cli_*.py use them.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,35 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tessera.config import Settings, normalize_database_url
 from tests.conftest import app_client
+from tests.services import free_port
+
+# Nothing listens here: a PostgreSQL that cannot be reached.
+CLOSED_PORT_URL = "postgresql://tessera:s3cret-pw@127.0.0.1:{port}/tessera"
+
+
+def run(
+    *args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tessera", *args],
+        env={**os.environ, "COLUMNS": "200", **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def tessera(database_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TESSERA_DATABASE_URL": database_url, "COLUMNS": "200"}
-    result = subprocess.run(
-        [sys.executable, "-m", "tessera", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run(*args, env={"TESSERA_DATABASE_URL": database_url})
     if check and result.returncode != 0:
         raise AssertionError(f"tessera {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -30,6 +46,14 @@ def tessera(database_url: str, *args: str, check: bool = True) -> subprocess.Com
 
 def json_of(result: subprocess.CompletedProcess[str]) -> Any:
     return json.loads(result.stdout)
+
+
+def problem(result: subprocess.CompletedProcess[str]) -> str:
+    """Standard error without the line naming the database: what went wrong, if anything."""
+    lines = result.stderr.splitlines()
+    if lines and lines[0].startswith("Database: "):
+        lines = lines[1:]
+    return "\n".join(lines).strip()
 
 
 async def whoami(database_url: str, key: str) -> tuple[int, Any]:
@@ -41,184 +65,134 @@ async def whoami(database_url: str, key: str) -> tuple[int, Any]:
     return response.status_code, response.json()
 
 
-async def test_demo_is_idempotent_and_rotates_its_key(database_url: str) -> None:
-    first = json_of(tessera(database_url, "demo", "--json"))
-    second = json_of(tessera(database_url, "demo", "--json"))
-    assert set(first) >= {"program_id", "site_id", "api_key"}
-    assert (first["program_id"], first["site_id"]) == (second["program_id"], second["site_id"])
-    assert first["api_key"] != second["api_key"]
-    assert (await whoami(database_url, first["api_key"]))[0] == 401
-    status, body = await whoami(database_url, second["api_key"])
-    assert status == 200
-    assert len(body["identity"]["scopes"]) == 6
+def unreachable_postgresql() -> str:
+    return CLOSED_PORT_URL.format(port=free_port())
 
 
-async def test_demo_prints_a_working_curl(database_url: str) -> None:
-    result = tessera(database_url, "demo")
-    assert "curl -s -X POST http://127.0.0.1:8000/v2/sites/" in result.stdout
-    assert "Authorization: Bearer pat_" in result.stdout
+def test_version_prints_the_installed_version() -> None:
+    result = run("--version", env={})
+    assert result.returncode == 0
+    assert result.stdout == f"tessera {version('tessera')}\n"
 
 
-async def test_keys_create_prints_a_key_with_the_requested_scopes(database_url: str) -> None:
-    demo = json_of(tessera(database_url, "demo", "--json"))
-    created = json_of(
-        tessera(
-            database_url,
-            "keys",
-            "create",
-            "--program",
-            str(demo["program_id"]),
-            "--scopes",
-            "read_customers,write_customers",
-            "--json",
-        )
-    )
-    assert created["api_key"].startswith("pat_")
-    status, body = await whoami(database_url, created["api_key"])
-    assert status == 200
-    assert body["identity"]["scopes"] == ["read_customers", "write_customers"]
+def test_every_command_names_its_database_first_on_standard_error(database_url: str) -> None:
+    result = tessera(database_url, "programs", "list", "--json")
+    first = result.stderr.splitlines()[0]
+    if database_url.startswith("sqlite"):
+        assert first == f"Database: sqlite {database_url.removeprefix('sqlite:///')}"
+    else:
+        assert first.startswith("Database: postgresql postgres@127.0.0.1:")
+    assert json_of(result) == []
 
 
-def test_keys_create_refuses_an_unknown_scope(database_url: str) -> None:
-    demo = json_of(tessera(database_url, "demo", "--json"))
-    result = tessera(
-        database_url,
-        "keys",
-        "create",
-        "--program",
-        str(demo["program_id"]),
-        "--scopes",
-        "read_everything",
-        check=False,
-    )
+def test_the_database_line_never_shows_a_password() -> None:
+    result = run("migrate", env={"TESSERA_DATABASE_URL": unreachable_postgresql()})
+    assert result.stderr.startswith("Database: postgresql tessera@127.0.0.1:")
+    assert "s3cret-pw" not in result.stderr + result.stdout
+
+
+def test_a_relative_sqlite_path_is_the_same_file_from_any_folder(tmp_path: Path) -> None:
+    data, first, second = tmp_path / "data", tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    env = {"TESSERA_DATABASE_URL": "sqlite:///shop/tessera.db", "XDG_DATA_HOME": str(data)}
+    results = [run("migrate", env=env, cwd=folder) for folder in (first, second)]
+    expected = data / "tessera" / "shop" / "tessera.db"
+    assert [r.stderr.splitlines()[0] for r in results] == [f"Database: sqlite {expected}"] * 2
+    assert expected.is_file()
+    assert not list(first.iterdir()) and not list(second.iterdir())
+
+
+def test_the_default_database_is_in_the_data_folder(tmp_path: Path) -> None:
+    env = {"XDG_DATA_HOME": str(tmp_path)}
+    result = run("migrate", env={**env, "TESSERA_DATABASE_URL": ""}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "tessera" / "tessera.db").is_file()
+
+
+@pytest.mark.parametrize("command", ["migrate", "serve"])
+def test_an_unreachable_postgresql_is_one_line_with_what_to_do(command: str) -> None:
+    options = ["--port", str(free_port())] if command == "serve" else []
+    result = run(command, *options, env={"TESSERA_DATABASE_URL": unreachable_postgresql()})
     assert result.returncode == 1
-    assert "unknown scope read_everything" in result.stderr
     assert "Traceback" not in result.stderr
+    assert problem(result).startswith("error: cannot reach the database (")
+    assert "check TESSERA_DATABASE_URL" in problem(result)
+    assert len(problem(result).splitlines()) == 1
+    assert "✓" not in result.stdout
 
 
-def test_keys_create_refuses_a_malformed_rate_limit(database_url: str) -> None:
-    demo = json_of(tessera(database_url, "demo", "--json"))
-    result = tessera(
-        database_url,
-        "keys",
-        "create",
-        "--program",
-        str(demo["program_id"]),
-        "--rate-limit",
-        "fast",
-        check=False,
-    )
+def test_debug_shows_the_traceback() -> None:
+    result = run("--debug", "migrate", env={"TESSERA_DATABASE_URL": unreachable_postgresql()})
     assert result.returncode == 1
-    assert "is not a rate limit" in result.stderr
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "ConnectionRefusedError" in result.stderr
 
 
-def test_keys_create_for_a_missing_program_says_so(database_url: str) -> None:
-    result = tessera(
-        database_url,
-        "keys",
-        "create",
-        "--program",
-        "4242",
-        "--scopes",
-        "read_customers",
-        check=False,
-    )
+def test_a_long_error_stays_one_line_in_an_80_column_terminal() -> None:
+    url = "mysql://shop:hunter2@database.internal.example.com:3306/loyalty_program_production"
+    result = run("migrate", env={"TESSERA_DATABASE_URL": url, "COLUMNS": "80"})
     assert result.returncode == 1
-    assert "No program with id 4242" in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert len(line) > 80
+    assert line.startswith("error: TESSERA_DATABASE_URL must be a sqlite:/// URL")
+    assert line.endswith("@database.internal.example.com:3306/loyalty_program_production'")
+    assert "'mysql://shop:***@" in line
+    assert "hunter2" not in result.stderr
 
 
-def test_keys_create_without_scopes_is_refused(database_url: str) -> None:
-    demo = json_of(tessera(database_url, "demo", "--json"))
-    result = tessera(
-        database_url, "keys", "create", "--program", str(demo["program_id"]), check=False
-    )
+def test_an_unsupported_database_names_the_variable_and_the_supported_schemes() -> None:
+    result = run("demo", env={"TESSERA_DATABASE_URL": "mysql://root@localhost/tessera"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "TESSERA_DATABASE_URL" in result.stderr
+    assert "sqlite:///" in result.stderr and "postgresql://" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["migrate"],
+        ["serve", "--port", "1"],
+        ["demo"],
+        ["keys", "list"],
+        ["sites", "list"],
+        ["programs", "list"],
+        ["programs", "show", "--program", "1"],
+        ["transactions", "export", "--program", "1"],
+    ],
+    ids=" ".join,
+)
+def test_a_bad_redis_url_is_refused_by_every_command_before_it_starts(
+    command: list[str], tmp_path: Path
+) -> None:
+    env = {"TESSERA_DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}", "TESSERA_REDIS_URL": "notaurl"}
+    result = run(*command, env=env)
     assert result.returncode == 1
-    assert "name the key's scopes with --scopes" in result.stderr
-
-
-async def test_keys_revoke_stops_the_key_working(database_url: str) -> None:
-    demo = json_of(tessera(database_url, "demo", "--json"))
-    keys = json_of(tessera(database_url, "keys", "list", "--json"))
-    active = [k for k in keys if k["revoked_at"] is None]
-    assert len(active) == 1
-    assert "api_key" not in active[0] and demo["api_key"] not in json.dumps(keys)
-    tessera(database_url, "keys", "revoke", str(active[0]["id"]))
-    assert (await whoami(database_url, demo["api_key"]))[0] == 401
-
-
-def test_sites_create_prints_the_legacy_credentials_once(database_url: str) -> None:
-    demo = json_of(tessera(database_url, "demo", "--json"))
-    site = json_of(
-        tessera(
-            database_url,
-            "sites",
-            "create",
-            "--program",
-            str(demo["program_id"]),
-            "--name",
-            "Nordic store",
-            "--languages",
-            "sv,en",
-            "--currencies",
-            "sek",
-            "--json",
-        )
-    )
-    assert site["site_id"] != demo["site_id"]
-    assert len(site["token"]) >= 32 and len(site["secret"]) >= 32
-
-
-def test_sites_create_refuses_a_bad_currency(database_url: str) -> None:
-    demo = json_of(tessera(database_url, "demo", "--json"))
-    result = tessera(
-        database_url,
-        "sites",
-        "create",
-        "--program",
-        str(demo["program_id"]),
-        "--name",
-        "Bad",
-        "--currencies",
-        "dollars",
-        check=False,
-    )
-    assert result.returncode == 1
-    assert "'dollars' is not an ISO 4217 currency code" in result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: TESSERA_REDIS_URL must be a Redis URL like redis://")
+    assert not (tmp_path / "t.db").exists()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_bad_setting_is_an_error_message_not_a_traceback(database_url: str) -> None:
-    env = {**os.environ, "TESSERA_DATABASE_URL": database_url, "TESSERA_LOG_LEVEL": "chatty"}
-    result = subprocess.run(
-        [sys.executable, "-m", "tessera", "migrate"], env=env, capture_output=True, text=True
-    )
+    env = {"TESSERA_DATABASE_URL": database_url, "TESSERA_LOG_LEVEL": "chatty"}
+    result = run("migrate", env=env)
     assert result.returncode == 1
     assert "TESSERA_LOG_LEVEL must be one of" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(
-    ("option", "value", "message"),
-    [
-        ("--primary-colour", "red;}", "theme.primary_colour: must be a hex colour"),
-        ("--logo-url", "http://logo.example/a.png", "theme.logo_url: must be an https:// URL"),
-    ],
-)
-def test_sites_create_refuses_a_theme_the_page_could_not_use(
-    database_url: str, option: str, value: str, message: str
-) -> None:
-    demo = json_of(tessera(database_url, "demo", "--json"))
-    result = tessera(
-        database_url,
-        "sites",
-        "create",
-        "--program",
-        str(demo["program_id"]),
-        "--name",
-        "Themed",
-        option,
-        value,
-        check=False,
-    )
-    assert result.returncode == 1
-    assert message in result.stderr
+def test_programs_list_shows_each_program_with_its_sites(database_url: str) -> None:
+    made = json_of(tessera(database_url, "programs", "create", "--name", "Club", "--json"))
+    program = str(made["program_id"])
+    tessera(database_url, "sites", "create", "--program", program, "--name", "Shop")
+    listed = json_of(tessera(database_url, "programs", "list", "--json"))
+    assert [(p["id"], p["name"], p["sites"]) for p in listed] == [(made["program_id"], "Club", 1)]
+    assert "Club" in tessera(database_url, "programs", "list").stdout
+
+
+def test_program_is_still_a_name_for_the_programs_commands(database_url: str) -> None:
+    made = json_of(tessera(database_url, "program", "create", "--name", "Old name", "--json"))
+    assert [p["id"] for p in json_of(tessera(database_url, "program", "list", "--json"))] == [
+        made["program_id"]
+    ]

@@ -20,7 +20,7 @@ from tessera.programs.sites import create_site
 from tessera.store.tables import ledger_entries
 from tests.factories import Tenant, make_customer, make_tenant
 from tests.headless.helpers import demo_tenant
-from tests.test_cli import tessera
+from tests.test_cli import problem, tessera
 
 HEADER = "merchant_id,email,points,enrolled_at,tier\n"
 
@@ -257,7 +257,8 @@ async def test_bad_files_and_programs_fail_in_one_line_and_write_nothing(
     ):
         result = tessera(database_url, "customers", "import", file, *args, check=False)
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-        assert result.stderr.startswith("error: ") and message in result.stderr
+        assert problem(result).startswith("error: ") and message in problem(result)
+        assert len(problem(result).splitlines()) == 1
     assert await entries_of(db, tenant) == []
 
 

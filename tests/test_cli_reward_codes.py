@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.factories import Tenant, make_tenant
-from tests.test_cli import tessera
+from tests.test_cli import problem, tessera
 
 
 def codes_file(tmp_path: Path, text: str) -> str:
@@ -76,4 +76,4 @@ async def test_an_unknown_program_or_reward_or_one_without_codes_fails_in_one_li
     ):
         result = tessera(database_url, "rewards", "import-codes", file, *args, check=False)
         assert result.returncode == 1
-        assert result.stderr.strip() == f"error: {message}"
+        assert problem(result) == f"error: {message}"

@@ -15,7 +15,7 @@ from tessera.loyalty.ledger_export import ledger_pages
 from tessera.loyalty.transactions_list import TransactionFilters
 from tests.factories import Tenant, make_customer, make_tenant
 from tests.headless.helpers import demo_tenant, member
-from tests.test_cli import tessera
+from tests.test_cli import problem, tessera
 
 HEADER = [
     "id",
@@ -125,7 +125,7 @@ async def test_bad_options_fail_in_one_line(database_url: str, db: AsyncEngine) 
     ):
         result = tessera(database_url, "transactions", "export", *args, check=False)
         assert result.returncode == 1 and result.stdout == ""
-        assert result.stderr.startswith("error: ") and message in result.stderr, result.stderr
+        assert problem(result).startswith("error: ") and message in problem(result), result.stderr
 
 
 async def test_pages_follow_one_another_by_id_with_nothing_left_out(db: AsyncEngine) -> None:

@@ -6,13 +6,21 @@ Every variable is documented in docs/configuration.md; keep the two in step.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from limits import parse as parse_limit
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-DEFAULT_DATABASE_URL = "sqlite:///var/tessera.db"
+# Relative SQLite paths are relative to the data folder (see data_folder), whatever the
+# current folder: every command, run from anywhere, finds the same database.
+DEFAULT_DATABASE_URL = "sqlite:///tessera.db"
+SQLITE_SCHEMES = ("sqlite://", "sqlite+aiosqlite://")
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 
 
 def normalize_database_url(url: str) -> str:
@@ -22,6 +30,80 @@ def normalize_database_url(url: str) -> str:
     if url.startswith("sqlite://"):
         return "sqlite+aiosqlite://" + url.split("://", 1)[1]
     return url
+
+
+def data_folder(env: Mapping[str, str]) -> Path:
+    """Tessera's folder in the user's data home: ``$XDG_DATA_HOME/tessera``, by default
+    ``~/.local/share/tessera``. The default database and key file live there."""
+    data_home = env.get("XDG_DATA_HOME")
+    if not data_home:
+        home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+        data_home = str(home / ".local" / "share")
+    return Path(data_home) / "tessera"
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***``: for messages, never a secret."""
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, tail = rest.partition("/")
+    credentials, at, host = netloc.rpartition("@")
+    if sep and at and ":" in credentials:
+        url = f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}{slash}{tail}"
+    return re.sub(r"(?i)(password=)[^&]*", r"\1***", url)
+
+
+def _sqlite_in_data_folder(url: str, folder: Path) -> str:
+    scheme, _, rest = url.partition("://")
+    path = rest[1:] if rest.startswith("/") else ""
+    if not path or path.startswith(("/", ":memory:")):
+        return url
+    return f"{scheme}:///{folder / path}"
+
+
+def _default_database_url(env: Mapping[str, str]) -> str:
+    return normalize_database_url(_sqlite_in_data_folder(DEFAULT_DATABASE_URL, data_folder(env)))
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    raw = env.get("TESSERA_DATABASE_URL") or DEFAULT_DATABASE_URL
+    if raw.startswith(SQLITE_SCHEMES):
+        return normalize_database_url(_sqlite_in_data_folder(raw, data_folder(env)))
+    if raw.startswith(POSTGRESQL_SCHEMES):
+        try:
+            make_url(raw).port  # noqa: B018 (parsing the port is the check)
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "TESSERA_DATABASE_URL is not a PostgreSQL URL Tessera can read (write it like "
+                f"postgresql://user:password@host:5432/dbname), got {mask_url(raw)!r}"
+            ) from None
+        return normalize_database_url(raw)
+    raise ValueError(
+        "TESSERA_DATABASE_URL must be a sqlite:/// URL (the embedded database) or a "
+        f"postgresql:// URL, the two databases Tessera supports; got {mask_url(raw)!r}"
+    )
+
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def _redis_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 (parsing the port is the check)
+        database = parts.path.strip("/") if parts.scheme != "unix" else ""
+        valid = parts.scheme in REDIS_SCHEMES and (
+            bool(parts.path) if parts.scheme == "unix" else bool(parts.hostname)
+        )
+    except ValueError:
+        valid = False
+    if not valid or (database and not database.isdecimal()):
+        raise ValueError(
+            "TESSERA_REDIS_URL must be a Redis URL like redis://localhost:6379/0 "
+            f"(redis://, rediss:// or unix://), got {mask_url(value)!r}"
+        )
+    return value
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -115,7 +197,7 @@ def _secret_key(value: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    database_url: str = normalize_database_url(DEFAULT_DATABASE_URL)
+    database_url: str = field(default_factory=lambda: _default_database_url(os.environ))
     public_url: str = "http://127.0.0.1:8000"
     redis_url: str | None = None
     # What rate limits do while Redis is unreachable: count per worker, or refuse (503).
@@ -157,11 +239,9 @@ class Settings:
         env = os.environ if env is None else env
         defaults = cls()
         return cls(
-            database_url=normalize_database_url(
-                env.get("TESSERA_DATABASE_URL") or DEFAULT_DATABASE_URL
-            ),
+            database_url=_database_url(env),
             public_url=_public_url(env.get("TESSERA_PUBLIC_URL") or defaults.public_url),
-            redis_url=env.get("TESSERA_REDIS_URL") or None,
+            redis_url=_redis_url(env.get("TESSERA_REDIS_URL")),
             redis_outage=_redis_outage(env.get("TESSERA_REDIS_OUTAGE") or defaults.redis_outage),
             webview_session_ttl=_seconds(
                 env, "TESSERA_WEBVIEW_SESSION_TTL", defaults.webview_session_ttl
@@ -212,6 +292,17 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def database_label(self) -> str:
+        """Which database this is, as the CLI names it: ``sqlite /path/tessera.db`` or
+        ``postgresql user@host:5432/dbname`` (never a password, driver or query)."""
+        if self.is_sqlite:
+            path = self.sqlite_path()
+            return f"sqlite {path if path is not None else '(in memory)'}"
+        url = make_url(self.database_url)
+        where = f"{url.host or ''}{f':{url.port}' if url.port else ''}/{url.database or ''}"
+        return f"postgresql {url.username + '@' if url.username else ''}{where}"
 
     def sqlite_path(self) -> Path | None:
         """The database file for a file-backed SQLite URL (its folder must exist before use)."""

@@ -33,7 +33,7 @@ class Tessera:
     site_logins: TtlCache[str, Principal] = field(init=False)
     unknown_credentials: TtlCache[tuple[str, str], bool] = field(init=False)
     sites: TtlCache[tuple[int, int], Site] = field(init=False)
-    # Empties the credential caches when a revocation commits, in any process.
+    # Empties the credential and site caches when a revocation or site change commits.
     revocations: RevocationWatch = field(init=False)
     # Hot-path inserts (WebView sessions), committed together with concurrent requests' rows.
     writes: GroupCommit = field(init=False)
@@ -45,8 +45,10 @@ class Tessera:
         self.site_logins = TtlCache(ttl)
         self.unknown_credentials = TtlCache(ttl, UNKNOWN_CREDENTIALS_MAX)
         self.sites = TtlCache(ttl)
+        # Sites too: a changed, deleted or re-secreted site raises the same counter.
         self.revocations = RevocationWatch(
-            self.engine, [self.keys, self.stripe_keys, self.site_logins, self.unknown_credentials]
+            self.engine,
+            [self.keys, self.stripe_keys, self.site_logins, self.unknown_credentials, self.sites],
         )
         self.writes = GroupCommit(self.engine)
 

@@ -17,7 +17,7 @@ async def test_demo_members_have_orders_tiers_rewards_and_history(
 ) -> None:
     async with db.begin() as conn:
         demo = await set_up_demo(conn)
-    auth = {"Authorization": f"Bearer {demo.api_key}"}
+    auth = {"Authorization": f"Bearer {demo.api_key.secret}"}
     states = {}
     for merchant_id in ("1001", "1002", "1003", "1004", "1005"):
         response = await client.get(

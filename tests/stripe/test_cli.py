@@ -45,7 +45,7 @@ async def test_keys_create_stripe_prints_a_working_key_pair(
         "program_id"
     ]
     keys = tessera(database_url, "keys", "create", "--program", str(program), "--stripe", "--json")
-    assert set(keys) == {"secret_key", "publishable_key"}
+    assert set(keys) == {"secret_key", "secret_key_id", "publishable_key", "publishable_key_id"}
     assert keys["secret_key"].startswith("sk_test_")
     assert keys["publishable_key"].startswith("pk_test_")
     server = live_server()
@@ -89,7 +89,7 @@ async def test_demo_json_includes_stripe_keys_and_rotates_them(
     database_url: str, live_server: Callable[..., LiveServer]
 ) -> None:
     first = tessera(database_url, "demo", "--json")
-    second = tessera(database_url, "demo", "--json")
+    second = tessera(database_url, "demo", "--json", "--rotate-keys")
     assert second["stripe_secret_key"].startswith("sk_test_")
     assert second["stripe_publishable_key"].startswith("pk_test_")
     server = live_server()

@@ -114,6 +114,23 @@ async def list_keys(conn: AsyncConnection, program_id: int | None = None) -> lis
     return [_key(row) for row in await conn.execute(query)]
 
 
+async def get_key(conn: AsyncConnection, key_id: int) -> ApiKey:
+    row = (await conn.execute(_query().where(api_keys.c.id == key_id))).one_or_none()
+    if row is None:
+        raise NotFound("api_key", f"No API key with id {key_id}")
+    return _key(row)
+
+
+async def active_keys_named(conn: AsyncConnection, program_id: int, name: str) -> list[ApiKey]:
+    """The program's unrevoked keys with this name, oldest first (the demo keeps its key)."""
+    query = _query().where(
+        api_keys.c.program_id == program_id,
+        api_keys.c.name == name,
+        api_keys.c.revoked_at.is_(None),
+    )
+    return [_key(row) for row in await conn.execute(query.order_by(api_keys.c.id))]
+
+
 async def revoke_key(conn: AsyncConnection, key_id: int) -> ApiKey:
     result = await conn.execute(
         api_keys.update()

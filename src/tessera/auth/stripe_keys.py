@@ -258,3 +258,50 @@ async def revoke_stripe_key(conn: AsyncConnection, key_id: int) -> StripeKeyInfo
     if row is None:
         raise NotFound("stripe_key", f"No Stripe key with id {key_id}")
     return _info(row)
+
+
+async def get_stripe_key(conn: AsyncConnection, key_id: int) -> StripeKeyInfo:
+    row = (
+        await conn.execute(sa.select(stripe_keys).where(stripe_keys.c.id == key_id))
+    ).one_or_none()
+    if row is None:
+        raise NotFound("stripe_key", f"No Stripe key with id {key_id}")
+    return _info(row)
+
+
+async def publishable_twin(conn: AsyncConnection, key: StripeKey) -> StripeKeyInfo | None:
+    """The publishable key created with a secret or restricted key: same program, mode, name
+    and moment of creation (``create_stripe_keys`` makes the pair in one go), the next id."""
+    if key.kind == "publishable":
+        return None
+    made = sa.select(stripe_keys.c.program_id, stripe_keys.c.name, stripe_keys.c.created_at)
+    mine = (await conn.execute(made.where(stripe_keys.c.id == key.id))).one()
+    row = (
+        await conn.execute(
+            sa.select(stripe_keys)
+            .where(
+                stripe_keys.c.kind == "publishable",
+                stripe_keys.c.program_id == mine.program_id,
+                stripe_keys.c.livemode == key.livemode,
+                stripe_keys.c.name == mine.name,
+                stripe_keys.c.created_at == mine.created_at,
+                stripe_keys.c.id > key.id,
+            )
+            .order_by(stripe_keys.c.id)
+            .limit(1)
+        )
+    ).one_or_none()
+    return None if row is None else _info(row)
+
+
+async def active_stripe_keys_named(
+    conn: AsyncConnection, program_id: int, name: str
+) -> list[StripeKeyInfo]:
+    """The program's unrevoked Stripe keys with this name, oldest first (the demo keeps its
+    pair)."""
+    query = sa.select(stripe_keys).where(
+        stripe_keys.c.program_id == program_id,
+        stripe_keys.c.name == name,
+        stripe_keys.c.revoked_at.is_(None),
+    )
+    return [_info(row) for row in await conn.execute(query.order_by(stripe_keys.c.id))]

@@ -16,6 +16,8 @@ import secrets
 import tempfile
 from pathlib import Path
 
+from tessera.config import data_folder
+
 # 16 bytes = 128 bits, the floor the security model sets; hex keeps tokens URL- and header-safe.
 SECRET_BYTES = 16
 
@@ -50,8 +52,7 @@ def default_key_file(sqlite_path: Path | None) -> Path:
     """Beside a SQLite database (``tessera.db.key``); otherwise in the user's data folder."""
     if sqlite_path is not None:
         return sqlite_path.with_name(sqlite_path.name + ".key")
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "tessera" / "secret.key"
+    return data_folder(os.environ) / "secret.key"
 
 
 @functools.lru_cache(maxsize=8)

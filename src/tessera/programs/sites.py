@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,37 +9,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tessera.auth.revocations import record_revocation
 from tessera.kit.clock import as_utc, utcnow
-from tessera.kit.errors import Invalid, NotFound
+from tessera.kit.errors import Conflict, Invalid, NotFound
 from tessera.kit.secrets import hash_secret, new_secret
+from tessera.programs.overview import DELETED_WITH_SITE, describe_usage, site_usage
 from tessera.programs.site_secrets import seal_site_secret
+from tessera.programs.site_settings import (
+    DEFAULT_THEME,
+    SiteChanges,
+    check_theme,
+    checked_currencies,
+    checked_default,
+    checked_languages,
+    checked_name,
+    checked_url,
+)
 from tessera.store.tables import programs, sites
-
-DEFAULT_THEME: dict[str, str] = {
-    "primary_colour": "#3b3b98",
-    "background_colour": "#ffffff",
-    "text_colour": "#1f2933",
-    "logo_url": "",
-}
-
-
-_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
-
-
-def check_theme(theme: dict[str, str]) -> None:
-    """Colours are ``#rgb`` or ``#rrggbb``; a logo is an https URL. Anything else would be
-    dropped when a page is drawn, so it is refused here, where the merchant can fix it."""
-    details = {
-        f"theme.{name}": "is not a known setting" for name in theme if name not in DEFAULT_THEME
-    }
-    for name in ("primary_colour", "background_colour", "text_colour"):
-        if name in theme and _COLOUR.fullmatch(theme[name]) is None:
-            details[f"theme.{name}"] = "must be a hex colour such as #3b3b98"
-    logo = theme.get("logo_url", "")
-    if logo and (not logo.startswith("https://") or any(c in logo for c in " \"'<>\n")):
-        details["theme.logo_url"] = "must be an https:// URL"
-    if details:
-        raise Invalid("Invalid site theme", details)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,16 +156,6 @@ async def find_program_by_name(conn: AsyncConnection, name: str) -> Program | No
     return None if row is None else Program(id=row.id, account_id=row.account_id, name=row.name)
 
 
-def _codes(values: list[str], field: str, length: int | None = None) -> list[str]:
-    cleaned = [v.strip().lower() for v in values if v.strip()]
-    if not cleaned:
-        raise Invalid("Invalid site", {field: "must name at least one value"})
-    for value in cleaned:
-        if length is not None and (len(value) != length or not value.isalpha()):
-            raise Invalid("Invalid site", {field: f"{value!r} is not an ISO 4217 currency code"})
-    return list(dict.fromkeys(cleaned))
-
-
 async def create_site(
     conn: AsyncConnection,
     program_id: int,
@@ -198,14 +173,10 @@ async def create_site(
     """A new site with a fresh token and secret. With ``server_key`` the secret is also kept
     sealed (tessera.programs.site_secrets), so the site's LoyaltyLion webhooks can be signed."""
     await get_program(conn, program_id)
-    langs = _codes(languages, "languages")
-    currs = _codes(currencies, "currencies", length=3)
-    default_language = (default_language or langs[0]).lower()
-    default_currency = (default_currency or currs[0]).lower()
-    if default_language not in langs:
-        raise Invalid("Invalid site", {"default_language": "must be one of the site's languages"})
-    if default_currency not in currs:
-        raise Invalid("Invalid site", {"default_currency": "must be one of the site's currencies"})
+    name, url = checked_name(name), checked_url(url)
+    langs, currs = checked_languages(languages), checked_currencies(currencies)
+    default_language = checked_default(default_language, langs, "default_language", "languages")
+    default_currency = checked_default(default_currency, currs, "default_currency", "currencies")
     check_theme(theme or {})
     token, secret = new_secret(), new_secret()
     now = utcnow()
@@ -255,6 +226,23 @@ async def list_sites(conn: AsyncConnection, program_id: int) -> list[Site]:
     return [_site(row) for row in rows]
 
 
+async def all_sites(conn: AsyncConnection, program_id: int | None = None) -> list[Site]:
+    """Every program's sites, or one program's, oldest first: for the operator's CLI, which
+    sees every program (a request's lookups go through ``get_site``)."""
+    query = _site_query().order_by(sites.c.id)
+    if program_id is not None:
+        query = query.where(sites.c.program_id == program_id)
+    return [_site(row) for row in await conn.execute(query)]
+
+
+async def find_site(conn: AsyncConnection, site_id: int) -> Site:
+    """The site with this id in whichever program (the operator's CLI names sites by id)."""
+    row = (await conn.execute(_site_query().where(sites.c.id == site_id))).one_or_none()
+    if row is None:
+        raise NotFound("site", f"No site with id {site_id}")
+    return _site(row)
+
+
 async def find_site_by_token(conn: AsyncConnection, token: str) -> tuple[Site, str] | None:
     """The site behind a legacy token with its stored secret hash (for the caller to compare)."""
     row = (
@@ -270,3 +258,87 @@ async def program_ids(conn: AsyncConnection) -> list[int]:
     return [
         int(row[0]) for row in await conn.execute(sa.select(programs.c.id).order_by(programs.c.id))
     ]
+
+
+async def update_site(
+    conn: AsyncConnection, program_id: int, site_id: int, changes: SiteChanges
+) -> Site:
+    """Change a site's settings, checked as ``create_site`` checks them; every worker sees the
+    change within ``CHECK_SECONDS`` (its cached sites are dropped)."""
+    site = await get_site(conn, program_id, site_id)
+    if changes.is_empty():
+        raise Invalid("Nothing to change: name at least one setting")
+    # New languages (currencies) bring their own default, the first, as when creating a site.
+    langs, currs = list(site.languages), list(site.currencies)
+    kept_language: str | None = site.default_language
+    kept_currency: str | None = site.default_currency
+    if changes.languages is not None:
+        langs, kept_language = checked_languages(changes.languages), None
+    if changes.currencies is not None:
+        currs, kept_currency = checked_currencies(changes.currencies), None
+    stored = (
+        await conn.execute(sa.select(sites.c.theme).where(sites.c.id == site_id))
+    ).scalar_one()
+    theme = {**stored, **changes.theme}
+    check_theme(theme)
+    values = {
+        "name": site.name if changes.name is None else checked_name(changes.name),
+        "url": site.url if changes.url is None else checked_url(changes.url),
+        "languages": langs,
+        "currencies": currs,
+        "default_language": checked_default(
+            changes.default_language or kept_language, langs, "default_language", "languages"
+        ),
+        "default_currency": checked_default(
+            changes.default_currency or kept_currency, currs, "default_currency", "currencies"
+        ),
+        "theme": theme,
+        "updated_at": utcnow(),
+    }
+    await conn.execute(sites.update().where(sites.c.id == site_id).values(**values))
+    await record_revocation(conn)
+    return await get_site(conn, program_id, site_id)
+
+
+async def delete_site(conn: AsyncConnection, program_id: int, site_id: int) -> Site:
+    """Delete a site nothing lasting refers to (Conflict ``site_in_use`` naming what does);
+    its legacy token & secret stop working within ``CHECK_SECONDS``."""
+    site = await get_site(conn, program_id, site_id)
+    usage = await site_usage(conn, site_id)
+    if usage:
+        held = describe_usage(usage)
+        raise Conflict("site_in_use", f"Site {site_id} holds {held}: deleting it would orphan them")
+    for table in DELETED_WITH_SITE:
+        await conn.execute(table.delete().where(table.c.site_id == site_id))
+    try:
+        await conn.execute(sites.delete().where(sites.c.id == site_id))
+    except sa.exc.IntegrityError:  # a customer of the site was created since the count
+        raise Conflict("site_in_use", f"Site {site_id} gained data while being deleted") from None
+    await record_revocation(conn)
+    return site
+
+
+async def rotate_site_secret(
+    conn: AsyncConnection, program_id: int, site_id: int, *, server_key: bytes
+) -> SiteCredentials:
+    """A new legacy secret for the site (returned once, stored as a hash, and sealed under
+    ``server_key`` to sign the site's LoyaltyLion webhooks); the old one is refused by every
+    worker within ``CHECK_SECONDS``. The token stays."""
+    await get_site(conn, program_id, site_id)
+    secret = new_secret()
+    token = (
+        await conn.execute(
+            sites.update()
+            .where(sites.c.id == site_id)
+            .values(
+                secret_hash=hash_secret(secret),
+                secret_sealed=seal_site_secret(server_key, secret),
+                updated_at=utcnow(),
+            )
+            .returning(sites.c.token)
+        )
+    ).scalar_one()
+    await record_revocation(conn)
+    return SiteCredentials(
+        site=await get_site(conn, program_id, site_id), token=token, secret=secret
+    )

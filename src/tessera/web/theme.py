@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from tessera.programs.sites import DEFAULT_THEME
+from tessera.programs.site_settings import DEFAULT_THEME
 
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 DARK = "#111111"
