@@ -1,5 +1,5 @@
 """The ``tessera`` command: serve, migrate, demo, keys, sites, programs, rewards, customers,
-transactions.
+transactions, webhooks.
 
 ``command.app`` is the application; each module below registers its commands, or its group
 of commands, on it when imported (``keys.py``: ``app.add_typer(keys_app, name="keys")``). A new
@@ -15,6 +15,7 @@ from tessera.cli import (  # noqa: F401 (each registers its commands)
     serve,
     sites,
     transactions,
+    webhooks,
 )
 from tessera.cli.command import app
 
