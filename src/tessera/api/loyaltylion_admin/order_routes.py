@@ -17,12 +17,13 @@ from tessera.kit.errors import NotFound
 from tessera.loyalty import order_service
 from tessera.loyalty.order_store import OrderFilters
 from tessera.loyalty.program_cache import program_in_force
+from tessera.shapes.loyaltylion.orders import order_out
 from tessera.state import Tessera
 from tessera.store.transactions import write_transaction
 
 from .endpoint import admin_endpoint
 from .order_schemas import OrderResponseOut, OrdersOut
-from .order_wire import new_order, order_out, order_status
+from .order_wire import new_order, order_status
 from .pagination import cursors, iso_datetime, linked, list_request
 from .request_site import request_site
 
