@@ -39,6 +39,7 @@ class Program:
     claimed_payment_method: str  # pm_ shown by the claimed session below
     ephemeral_key: str  # a claimed customer session's
     idempotency_key: str  # used for this program's POST /v1/customers
+    webhook_id: int  # a LoyaltyLion webhook (customers/update) of the program
 
     @property
     def site_id(self) -> int:
@@ -144,6 +145,12 @@ async def make_program(client: httpx.AsyncClient, db: AsyncEngine, name: str) ->
             "/v1/customer_sessions/claim", data={"client_secret": to_claim}, headers=publishable
         )
     )
+    webhook = await client.post(
+        "/v2/webhooks",
+        json={"webhook": {"topic": "customers/update", "address": f"https://{name}.example/hook"}},
+        headers=auth,
+    )
+    webhook_id = int(ok(webhook, 201)["webhook"]["id"])
     return Program(
         name=name,
         tenant=tenant,
@@ -158,4 +165,5 @@ async def make_program(client: httpx.AsyncClient, db: AsyncEngine, name: str) ->
         claimed_payment_method=str(claim["payment_methods"][0]["id"]),
         ephemeral_key=str(claim["ephemeral_key"]["secret"]),
         idempotency_key=idempotency_key,
+        webhook_id=webhook_id,
     )

@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from tessera.api.contract import CONTRACTS, contract_json
 from tessera.api.loyaltylion_admin.app import admin_app
+from tessera.api.loyaltylion_admin.webhook_format import LoyaltyLionFormat
 from tessera.api.loyaltylion_headless.app import headless_app
 from tessera.api.stripe.app import stripe_app
 from tessera.api.unmatched import Unmatched
@@ -31,6 +32,7 @@ from tessera.state import Tessera
 from tessera.web import docs as api_docs
 from tessera.web.routes import webview_app
 from tessera.webhooks.delivery import Format
+from tessera.webhooks.outbox import LOYALTYLION
 from tessera.webhooks.worker import Deliverer
 
 
@@ -74,7 +76,9 @@ class TesseraApp:
 
 
 # Each dialect's webhook request (body, signature), by the dialect an event belongs to.
-WEBHOOK_FORMATS: dict[str, Format] = {}
+WEBHOOK_FORMATS: dict[str, Format] = {
+    LOYALTYLION: LoyaltyLionFormat(),
+}
 
 
 def create_app(settings: Settings | None = None) -> TesseraApp:

@@ -18,7 +18,8 @@ from tessera.customers.listing import MAX_PAGE_NUMBER, CustomerFilters
 from tessera.kit.clock import utcnow
 from tessera.kit.errors import Invalid
 from tessera.loyalty import adjustments
-from tessera.loyalty.customer_views import change_customer_view, list_customer_views
+from tessera.loyalty.customer_changes import change_customer_view
+from tessera.loyalty.customer_views import list_customer_views
 from tessera.shapes.loyaltylion.customers import customer_out
 from tessera.state import Tessera
 from tessera.store.transactions import write_transaction

@@ -1,6 +1,6 @@
 """Wire shapes of the Admin API's customer rewards and unsubscribes, mirroring
-admin-v2-rewards.yaml: requests, answers' envelopes, and the unsubscribe object (rewards and
-claimed rewards themselves are tessera.shapes.loyaltylion's)."""
+admin-v2-rewards.yaml: requests and answers' envelopes (rewards, claimed rewards and the
+unsubscribe object themselves are tessera.shapes.loyaltylion's)."""
 
 from __future__ import annotations
 
@@ -36,11 +36,6 @@ class RefundedRewardOut(msgspec.Struct):
 
 class UnsubscribeIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(max_length=320)]
-
-
-class UnsubscribeOut(msgspec.Struct):
-    email: str
-    id: str | None
 
 
 def unset_none(value: Any) -> Any:

@@ -6,7 +6,7 @@ import msgspec
 
 from tessera.kit.amounts import ZERO, amount_text
 from tessera.kit.clock import iso_z
-from tessera.loyalty.order_service import OrderView
+from tessera.loyalty.order_views import OrderView
 
 from .customers import CustomerBriefOut, customer_brief
 
