@@ -199,8 +199,12 @@ def demo(
             validate_rate_limit(rate_limit)
         except ValueError as exc:
             fail(str(exc))
-    result = in_transaction(lambda conn: set_up_demo(conn, rate_limit=rate_limit))
+    from tessera.sealing import server_key
+
     config = settings()
+    # The site's secret is also kept sealed, so that its LoyaltyLion webhooks can be signed.
+    key = server_key(config)
+    result = in_transaction(lambda conn: set_up_demo(conn, rate_limit=rate_limit, server_key=key))
     if as_json:
         print_json(
             {
@@ -439,8 +443,11 @@ def sites_create(
 ) -> None:
     """Create a site; prints its id and its legacy token & secret (shown once)."""
     from tessera.programs.sites import create_site
+    from tessera.sealing import server_key
 
     theme = {k: v for k, v in {"primary_colour": primary_colour, "logo_url": logo_url}.items() if v}
+    # The secret is also kept sealed, so that the site's LoyaltyLion webhooks can be signed.
+    key = server_key(settings())
     created = in_transaction(
         lambda conn: create_site(
             conn,
@@ -450,6 +457,7 @@ def sites_create(
             languages=languages.split(","),
             currencies=currencies.split(","),
             theme=theme,
+            server_key=key,
         )
     )
     if as_json:
