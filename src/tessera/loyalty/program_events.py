@@ -203,10 +203,13 @@ async def rule_completed(
     order: Order | None = None,
 ) -> None:
     """A rule paid ``points`` (ledger entry ``entry_id``): program_events/customer.
-    rule_completed, and points_earned when it paid any. ``order``: the order that completed
-    it (a purchase; a referral: the referred friend's)."""
+    rule_completed and points_earned. ``order``: the order that completed it (a purchase; a
+    referral: the referred friend's). A completion worth no points has no transaction (nor
+    activity) to show, and is not announced."""
+    if points <= 0:
+        return
     topics = await heard(conn, program.id)
-    earned = points > 0 and POINTS_EARNED in topics
+    earned = POINTS_EARNED in topics
     if not earned and RULE_COMPLETED not in topics:
         return
     shown = await _customer(conn, program, customer.id, now)
@@ -236,12 +239,13 @@ async def referral_completed(
     referrer: Customer,
     referred: Customer,
     entry_id: int,
+    points: int,
     order: Order,
     now: datetime,
 ) -> None:
     """program_events/customer.referral_complete: the friend's first paid order paid the
-    referrer the referral rule (ledger entry ``entry_id``)."""
-    if REFERRAL_COMPLETE not in await heard(conn, program.id):
+    referrer the referral rule (ledger entry ``entry_id``, of ``points``; none: no event)."""
+    if points <= 0 or REFERRAL_COMPLETE not in await heard(conn, program.id):
         return
     activity = (await _transaction(conn, program, entry_id)).activity
     assert activity is not None

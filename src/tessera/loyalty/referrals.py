@@ -129,6 +129,6 @@ async def complete_referral(
             order=order,
         )
         await program_events.referral_completed(
-            conn, program, locked_referrer, customer, outcome.entry_id, order, now
+            conn, program, locked_referrer, customer, outcome.entry_id, outcome.points, order, now
         )
     return True
