@@ -105,6 +105,11 @@ REQUIRES: dict[str, Requirement] = {
     ),
     "GET /v2/loyalty_emails/unsubscribes": Admin("read_unsubscribes"),
     "POST /v2/loyalty_emails/unsubscribes": Admin("write_unsubscribes"),
+    # Any key of the program; registering needs the scopes of the topic (this matrix's body
+    # registers customers/update: read_customers).
+    "POST /v2/webhooks": Admin("read_customers"),
+    "GET /v2/webhooks": Admin(),
+    "DELETE /v2/webhooks/{webhook_id}": Admin(),
     "GET /v1/customers": Stripe("customers:read"),
     "POST /v1/customers": Stripe("customers:write"),
     "GET /v1/customers/{customer}": Stripe("customers:read"),
@@ -169,6 +174,7 @@ ADMIN_BODIES: dict[str, Any] = {
     "/v2/customers/{merchant_id}/claimed_rewards": {"reward_id": 1},
     "/v2/customers/{merchant_id}/claimed_rewards/{claimed_reward_id}/refund": {},
     "/v2/loyalty_emails/unsubscribes": {"email": "someone@example.com"},
+    "/v2/webhooks": {"webhook": {"topic": "customers/update", "address": "https://a.example/h"}},
 }
 
 
@@ -186,6 +192,7 @@ def request_for(operation: str, p: Program) -> Request:
         "payment_method": p.claimed_payment_method if "/claim/" in template else p.payment_method,
         "webhook_endpoint": p.webhook_endpoint,
         "id": p.event,
+        "webhook_id": str(p.webhook_id),
     }
     path = template.format(**values)
     if path.startswith(HEADLESS):

@@ -205,6 +205,19 @@ MATRIX: dict[str, list[Cell]] = {
             json={"email": b.email},
         )
     ],
+    # LoyaltyLion webhooks: A registers for its own site only, lists and deletes its own only
+    "POST /v2/webhooks": [
+        lambda a, b: Probe(
+            "POST",
+            f"/v2/webhooks?site_id={b.site_id}",
+            a.api_key,
+            json={"webhook": {"topic": "customers/update", "address": "https://a.example/hook"}},
+        )
+    ],
+    "GET /v2/webhooks": [lambda a, b: Probe("GET", "/v2/webhooks", a.api_key, "own_only")],
+    "DELETE /v2/webhooks/{webhook_id}": [
+        lambda a, b: Probe("DELETE", f"/v2/webhooks/{b.webhook_id}", a.api_key)
+    ],
     # Headless API: B's site, with A's key
     f"GET {HEADLESS}/{{site_id}}/configuration": [headless("/configuration", method="GET")],
     f"GET {HEADLESS}/{{site_id}}/customers/{{merchant_id}}": [
@@ -552,6 +565,8 @@ async def test_another_programs_attempts_leave_a_programs_things_as_they_were(
         "not_refunded",
         "not_cancelled",
     )
+    hooks = ok(await client.get("/v2/webhooks", headers=b.api_key))["webhooks"]
+    assert [hook["id"] for hook in hooks] == [b.webhook_id]
     # not blocked, and no points added or removed by A's Admin API calls
     assert member["customer"]["state"] == "enrolled"
     assert [entry["kind"] for entry in member["customer"]["history"]].count("points_added") == 1

@@ -42,6 +42,7 @@ class Program:
     webhook_endpoint: str  # we_
     webhook_secret: str  # its whsec_ secret, shown at its creation only
     event: str  # evt_, the customer's customer.created
+    webhook_id: int  # a LoyaltyLion webhook (customers/update) of the program
 
     @property
     def site_id(self) -> int:
@@ -157,6 +158,12 @@ async def make_program(client: httpx.AsyncClient, db: AsyncEngine, name: str) ->
             "/v1/customer_sessions/claim", data={"client_secret": to_claim}, headers=publishable
         )
     )
+    webhook = await client.post(
+        "/v2/webhooks",
+        json={"webhook": {"topic": "customers/update", "address": f"https://{name}.example/hook"}},
+        headers=auth,
+    )
+    webhook_id = int(ok(webhook, 201)["webhook"]["id"])
     return Program(
         name=name,
         tenant=tenant,
@@ -174,4 +181,5 @@ async def make_program(client: httpx.AsyncClient, db: AsyncEngine, name: str) ->
         webhook_endpoint=str(webhook_endpoint["id"]),
         webhook_secret=str(webhook_endpoint["secret"]),
         event=str(created_event["id"]),
+        webhook_id=webhook_id,
     )

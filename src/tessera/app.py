@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from tessera.api.contract import CONTRACTS, contract_json
 from tessera.api.loyaltylion_admin.app import admin_app
+from tessera.api.loyaltylion_admin.webhook_format import LoyaltyLionFormat
 from tessera.api.loyaltylion_headless.app import headless_app
 from tessera.api.stripe.app import stripe_app
 from tessera.api.stripe.webhook_format import StripeWebhookFormat
@@ -32,7 +33,7 @@ from tessera.state import Tessera
 from tessera.web import docs as api_docs
 from tessera.web.routes import webview_app
 from tessera.webhooks.delivery import Format
-from tessera.webhooks.outbox import STRIPE
+from tessera.webhooks.outbox import LOYALTYLION, STRIPE
 from tessera.webhooks.worker import Deliverer
 
 
@@ -76,8 +77,10 @@ class TesseraApp:
 
 
 # Each dialect's webhook request (body, signature), by the dialect an event belongs to.
-WEBHOOK_FORMATS: dict[str, Format] = {}
-WEBHOOK_FORMATS[STRIPE] = StripeWebhookFormat()
+WEBHOOK_FORMATS: dict[str, Format] = {
+    LOYALTYLION: LoyaltyLionFormat(),
+    STRIPE: StripeWebhookFormat(),
+}
 
 
 def create_app(settings: Settings | None = None) -> TesseraApp:

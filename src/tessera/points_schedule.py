@@ -1,6 +1,7 @@
 """The points ledger's scheduled work in `tessera serve`: orders' points at the end of their
-approval period (the program file's ``points.order_pending_days``), and points that have
-expired (``points.expiry``).
+approval period (the program file's ``points.order_pending_days``), points that have expired
+(``points.expiry``), and the notices of points about to expire (tessera.loyalty.expiry_notices,
+only for programs with a webhook that hears them).
 
 Each worker runs :func:`points_forever` from the app's lifespan, like the purge. A pass visits
 each program with a policy, reads the members who may be due in batches of ``BATCH``
@@ -19,10 +20,12 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.kit.clock import utcnow
-from tessera.loyalty import expiry, order_approval
+from tessera.loyalty import expiry, expiry_notices, order_approval
+from tessera.loyalty.program_events import APPROACHING_POINTS_EXPIRATION
 from tessera.programs.configuration import PointsExpiry, PointsPolicy, current_document
 from tessera.programs.sites import program_ids
 from tessera.state import Tessera
+from tessera.webhooks.outbox import LOYALTYLION, subscribed_types
 
 log = structlog.get_logger("tessera.points")
 
@@ -97,6 +100,46 @@ async def expire_points(
     return total
 
 
+async def notify_expiring_points(
+    tessera: Tessera,
+    now: datetime | None = None,
+    *,
+    batch: int = BATCH,
+    policies: dict[int, PointsPolicy] | None = None,
+) -> int:
+    """One pass over every program with an expiry policy and a webhook that hears
+    approaching_points_expiration; how many members were told."""
+    moment = now or utcnow()
+    total = 0
+    for program_id, points in (policies or await points_policies(tessera)).items():
+        policy = points.expiry
+        if policy is None:
+            continue
+        async with tessera.engine.connect() as conn:
+            heard = await subscribed_types(conn, program_id, LOYALTYLION)
+        if APPROACHING_POINTS_EXPIRATION not in heard:
+            continue
+
+        async def find(
+            conn: AsyncConnection,
+            after: int,
+            limit: int,
+            p: int = program_id,
+            rule: PointsExpiry = policy,
+        ) -> list[int]:
+            return await expiry_notices.members_to_notify(
+                conn, p, rule, moment, after_id=after, limit=limit
+            )
+
+        async def settle(
+            conn: AsyncConnection, member: int, p: int = program_id, rule: PointsExpiry = policy
+        ) -> int:
+            return await expiry_notices.notify_member(conn, p, member, rule, moment)
+
+        total += await _in_batches(tessera, find, settle, batch)
+    return total
+
+
 async def approve_order_points(
     tessera: Tessera,
     now: datetime | None = None,
@@ -140,8 +183,9 @@ async def points_forever(tessera: Tessera, interval: float) -> None:
             policies = await points_policies(tessera)
             approved = await approve_order_points(tessera, policies=policies)
             expired = await expire_points(tessera, policies=policies)
+            notified = await notify_expiring_points(tessera, policies=policies)
         except Exception as exc:
             log.warning("points pass failed; retrying next interval", error=type(exc).__name__)
             continue
-        if approved or expired:
-            log.info("points moved", approved=approved, expired=expired)
+        if approved or expired or notified:
+            log.info("points moved", approved=approved, expired=expired, notified=notified)

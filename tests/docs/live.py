@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import shlex
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -133,6 +134,10 @@ class PageWorld:
         self.folder.mkdir(parents=True)
         database = self.folder / "tessera.db"
         copy_database(self.demo.database, database)
+        # The server key beside it (tessera.db.key) sealed the demo site's secret.
+        key_file = self.demo.database.with_name(self.demo.database.name + ".key")
+        if key_file.exists():
+            shutil.copyfile(key_file, database.with_name(database.name + ".key"))
         self.environment = base_environment(database)
         # A page's blocks run back to back, faster than a reader pastes them: the default
         # limit of 20 calls a second would refuse a page's twenty-first call within a second.

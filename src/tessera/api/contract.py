@@ -30,6 +30,7 @@ CONTRACTS: dict[str, str | tuple[str, ...]] = {
         "admin-v2-customers.yaml",
         "admin-v2-activities.yaml",
         "admin-v2-rewards.yaml",
+        "admin-v2-webhooks.yaml",
     ),
     "headless-2025-06": "headless-2025-06.yaml",
     # Stripe's extracts come in several files, and Tessera's additions (the operations the

@@ -35,14 +35,14 @@ def transactions_export(
     """Write the program's points transactions as CSV, oldest first.
 
     The columns are those of the Admin API's GET /v2/transactions?type=csv."""
-    from tessera.api.loyaltylion_admin.transaction_out import (
+    from tessera.kit.clock import parse_moment
+    from tessera.loyalty.ledger_export import export_scope, ledger_pages
+    from tessera.loyalty.transactions_list import TransactionFilters
+    from tessera.shapes.loyaltylion.transactions import (
         CSV_COLUMNS,
         transaction_csv_row,
         transaction_out,
     )
-    from tessera.kit.clock import parse_moment
-    from tessera.loyalty.ledger_export import export_scope, ledger_pages
-    from tessera.loyalty.transactions_list import TransactionFilters
 
     since_at = None if since is None else parse_moment(since)
     if since is not None and since_at is None:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import email_key, email_owner
 from tessera.kit.errors import Invalid
+from tessera.loyalty import program_events
 from tessera.store.conflicts import claim_row
 from tessera.store.tables import customers, email_unsubscribes
 
@@ -60,6 +61,8 @@ async def unsubscribe(
         )
     )
     entry = Unsubscribe(email=str(listed), merchant_id=await email_owner(conn, program_id, key))
+    if new_id is not None:
+        await program_events.unsubscribed(conn, program_id, entry.email, entry.merchant_id)
     return entry, new_id is not None
 
 

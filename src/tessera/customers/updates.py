@@ -32,12 +32,13 @@ async def change_customer(
     birthday: date | None = None,
     clear_birthday: bool = False,
     blocked: bool | None = None,
-) -> Customer:
+) -> tuple[Customer, bool]:
     """Set (or with ``clear_birthday`` remove) the birthday and block or unblock; ``None``
-    leaves a thing as it is. Raises NotFound for a customer not in ``program_id``."""
+    leaves a thing as it is: (the customer, whether anything changed). Raises NotFound for a
+    customer not in ``program_id``."""
     if birthday is not None and (problem := birthday_problem(birthday, today)) is not None:
         raise Invalid("The request body is invalid", {"customer.birthday": problem})
-    customer = await find_customer(conn, program_id, merchant_id, for_update=True)
+    found = customer = await find_customer(conn, program_id, merchant_id, for_update=True)
     if customer is None:
         raise NotFound("customer", f"Customer with merchant ID `{merchant_id}` not found")
     if birthday is not None or clear_birthday:
@@ -54,4 +55,4 @@ async def change_customer(
             )
     if blocked is not None:
         customer = await set_blocked(conn, customer, blocked)
-    return customer
+    return customer, customer is not found

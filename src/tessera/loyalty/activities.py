@@ -156,6 +156,9 @@ async def track_activity(
                 value=sum(outcome.points for outcome in outcomes),
             )
         )
+    # Announced once the activity shows what it earned.
+    for outcome in outcomes:
+        await rules.announce(conn, program, customer, outcome)
     return int(activity_id), True
 
 
@@ -185,6 +188,7 @@ async def _earn(
             now=now,
             created=created,
             activity_id=activity_id if signup else None,
+            announce_rules=not signup,
         )
         if signup:
             return outcomes
@@ -200,6 +204,7 @@ async def _earn(
             currency=currency,
             now=now,
             activity_id=activity_id,
+            announce_it=False,
         )
         if outcome:
             return outcome

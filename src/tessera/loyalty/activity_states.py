@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import find_customer_by_id
 from tessera.kit.errors import Conflict, NotFound
-from tessera.loyalty import ledger, pending
+from tessera.loyalty import ledger, pending, program_events
 from tessera.loyalty.activities import built_in_name
 from tessera.store.tables import activities, ledger_entries
 
@@ -113,4 +113,5 @@ async def change_activity_state(
         .where(activities.c.id == activity_id)
         .values(state=requested, updated_at=now, **changes)
     )
+    await program_events.customer_changed(conn, program_id, customer_id, now)
     return requested

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.blocking import refuse_blocked
 from tessera.kit.errors import Invalid
-from tessera.loyalty import ledger, members, tiers
+from tessera.loyalty import ledger, members, program_events, tiers
 from tessera.loyalty.program import LoyaltyProgram
 
 MAX_POINTS_ADDED = 1_000_000
@@ -55,7 +55,10 @@ async def add_points(
         at=now,
     )
     if customer.state == "enrolled":
-        await tiers.record_tier_change(conn, program, customer, program.site.default_currency, now)
+        currency = program.site.default_currency
+        change = await tiers.record_tier_change(conn, program, customer, currency, now)
+        await program_events.tier_changed(conn, program, customer, change, now)
+    await program_events.customer_changed(conn, program, customer.id, now)
     return entry_id
 
 
@@ -75,7 +78,7 @@ async def remove_points(
     approved = await ledger.approved_balance(conn, customer.id)
     if points > approved:
         raise NotEnoughPoints(points, max(approved, 0))
-    return await ledger.record(
+    entry_id = await ledger.record(
         conn,
         program_id=program.id,
         customer_id=customer.id,
@@ -86,3 +89,5 @@ async def remove_points(
         label=reason,
         at=now,
     )
+    await program_events.customer_changed(conn, program, customer.id, now)
+    return entry_id

@@ -4,14 +4,13 @@ tier and referrer. A page of customers costs a fixed number of queries, however 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.listing import CustomerFilters, list_customers
 from tessera.customers.service import Customer, email_key
-from tessera.customers.updates import change_customer
 from tessera.loyalty import ledger, tiers
 from tessera.loyalty.program import LoyaltyProgram
 from tessera.loyalty.statements import constant
@@ -110,26 +109,3 @@ async def list_customer_views(
     """One page of the program's customers, as the merchant sees them."""
     found, page = await list_customers(conn, program.id, filters, window, page_number=page_number)
     return await customer_views(conn, program, found, now), page
-
-
-async def change_customer_view(
-    conn: AsyncConnection,
-    program: LoyaltyProgram,
-    merchant_id: str,
-    *,
-    birthday: date | None,
-    clear_birthday: bool,
-    blocked: bool | None,
-    now: datetime,
-) -> CustomerView:
-    """Apply the merchant's changes (customers.updates) and return the customer as now."""
-    customer = await change_customer(
-        conn,
-        program.id,
-        merchant_id,
-        today=now.date(),
-        birthday=birthday,
-        clear_birthday=clear_birthday,
-        blocked=blocked,
-    )
-    return await customer_view(conn, program, customer, now)

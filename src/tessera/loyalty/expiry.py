@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import find_customer_by_id
 from tessera.kit.clock import as_utc
-from tessera.loyalty import ledger
+from tessera.loyalty import ledger, program_events
 from tessera.loyalty.statements import constant, one_of
 from tessera.programs.configuration import PointsExpiry
 from tessera.store.tables import ledger_entries
@@ -86,6 +86,7 @@ async def expire_member(
             kind="points_expired",
             at=now,
         )
+        await program_events.customer_changed(conn, program_id, customer.id, now)
     return due
 
 

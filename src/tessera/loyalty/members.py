@@ -22,7 +22,7 @@ from tessera.customers.service import (
     update_customer,
 )
 from tessera.kit.errors import Conflict, NotFound
-from tessera.loyalty import rules, tiers
+from tessera.loyalty import program_events, rules, tiers
 from tessera.loyalty.program import LoyaltyProgram
 from tessera.loyalty.rewards import new_code
 from tessera.store.tables import referee_incentives, referral_shares
@@ -47,19 +47,23 @@ async def enrol(
     now: datetime,
     created: bool = False,
     activity_id: int | None = None,
+    announce_rules: bool = True,
 ) -> tuple[Customer, list[rules.RuleOutcome]]:
     """Make a guest a member and award join_program; a member stays as they are. ``created``:
     the customer was created in this transaction, so has no ledger entries to read yet;
-    ``activity_id``: the tracked activity ($signup) the points are earned for."""
+    ``activity_id``: the tracked activity ($signup) the points are earned for, whose caller
+    announces them (``announce_rules=False``, tessera.loyalty.rules)."""
     refuse_blocked(customer)
     if customer.state == "enrolled":
         return customer, []
     customer = await update_customer(conn, customer, state="enrolled", enrolled_at=now)
+    await program_events.enrolled(conn, program, customer, created=created)
     if created:
         state = tiers.empty_state(program, customer, currency, now)
     else:
         state = await tiers.tier_state(conn, program, customer, currency, now)
-    await tiers.record_tier_entry(conn, program, customer, state, now)
+    change = await tiers.record_tier_entry(conn, program, customer, state, now)
+    await program_events.tier_changed(conn, program, customer, change, now)
     outcomes = await rules.trigger_rules(
         conn,
         program,
@@ -69,7 +73,9 @@ async def enrol(
         currency=currency,
         now=now,
         activity_id=activity_id,
+        announce_it=announce_rules,
     )
+    await program_events.customer_changed(conn, program, customer.id, now)
     return customer, outcomes
 
 
@@ -104,6 +110,7 @@ async def set_birthday(
     updated = await update_customer(
         conn, customer, birthday_month=month, birthday_day=day, birthday_year=year
     )
+    await program_events.customer_changed(conn, program, customer.id, now)
     return updated, True
 
 

@@ -18,7 +18,7 @@ from tessera.kit.errors import NotFound
 from tessera.loyalty.claims import stock_claims
 from tessera.loyalty.eligibility import offer_for
 from tessera.loyalty.program import LoyaltyProgram, Variant, variant_of
-from tessera.loyalty.rules import member_tier_id
+from tessera.loyalty.tiers import member_tier_id
 from tessera.programs.configuration import Reward
 from tessera.programs.sites import Site, get_site
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import find_customer_by_id
-from tessera.loyalty import pending
+from tessera.loyalty import pending, program_events
 from tessera.store.tables import ledger_entries
 
 _c = ledger_entries.c
@@ -56,4 +56,7 @@ async def approve_due_order_points(
     if customer is None:
         return 0
     due = await pending.unsettled(conn, sa.and_(_c.customer_id == customer.id, _due(before)))
-    return await pending.approve(conn, due, now)
+    approved = await pending.approve(conn, due, now)
+    if due:
+        await program_events.customer_changed(conn, program_id, customer.id, now)
+    return approved

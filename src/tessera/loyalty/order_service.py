@@ -1,5 +1,6 @@
-"""Orders as the merchant's platform reports them: create, update (payments, refunds,
-cancellations), read and list. Each is one service a request's unit of work calls.
+"""Orders as the merchant's platform reports them: create and update (payments, refunds,
+cancellations). Each is one service a request's unit of work calls; reading them is
+tessera.loyalty.order_views.
 
 Writes lock the customers whose points they may change (the order's customer and, for a
 referral, the referrer) in id order, so two workers never award or take back an order's points
@@ -17,30 +18,26 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import (
     Customer,
-    customers_by_ids,
     find_customer_by_id,
     get_or_create_customer,
 )
 from tessera.kit.amounts import ZERO
-from tessera.kit.errors import Conflict, Invalid, NotFound
-from tessera.loyalty import claims, ledger, members, rewards
+from tessera.kit.errors import Conflict, Invalid
+from tessera.loyalty import claims, members, rewards
 from tessera.loyalty.order_store import (
     DiscountCode,
     Order,
-    OrderFilters,
     OrderStatus,
     PaymentStatus,
     find_order,
     insert_order,
-    page_of_orders,
-    points_recorded,
     save_status,
 )
+from tessera.loyalty.order_views import order_not_found
 from tessera.loyalty.orders import ORDER_CHANNEL, settle_points
 from tessera.loyalty.program import LoyaltyProgram
 from tessera.loyalty.referrals import PendingReferral, complete_referral, pending_referral
 from tessera.programs.sites import Site, get_site
-from tessera.store.pages import Page, Window
 
 ProgramOf = Callable[[Site], Awaitable[LoyaltyProgram]]
 
@@ -63,10 +60,6 @@ class NewOrder:
     referral_id: str | None
     tracking_id: str | None
     guest: bool
-
-
-def _not_found(merchant_id: str) -> NotFound:
-    return NotFound("order", f"Order with merchant ID `{merchant_id}` not found")
 
 
 async def _lock(conn: AsyncConnection, program_id: int, ids: set[int]) -> dict[int, Customer]:
@@ -197,7 +190,7 @@ async def update_order(
         )
     order = await find_order(conn, program_id, merchant_id)
     if order is None:
-        raise _not_found(merchant_id)
+        raise order_not_found(merchant_id)
     if order.status == status:
         return order
     program = await program_of(await get_site(conn, program_id, order.site_id))
@@ -218,57 +211,3 @@ async def update_order(
     order = await save_status(conn, current, status, now)
     referrer = None if referral is None else locked.get(referral.referrer.id)
     return await _settle(conn, program, order, customer, referral, referrer, now)
-
-
-@dataclass(frozen=True, slots=True)
-class OrderView:
-    """An order as the API shows it: with its customer, their balances, and its points."""
-
-    order: Order
-    customer: Customer
-    balances: ledger.Balances
-    points_earned: int
-    points_taken_back: int
-
-
-def _views(
-    found: list[Order],
-    people: dict[int, Customer],
-    balances: dict[int, ledger.Balances],
-    recorded: dict[int, int],
-) -> list[OrderView]:
-    views = []
-    for order in found:
-        earned = order.points_earned or 0
-        views.append(
-            OrderView(
-                order=order,
-                customer=people[order.customer_id],
-                balances=balances[order.customer_id],
-                points_earned=earned,
-                points_taken_back=max(earned - recorded[order.id], 0),
-            )
-        )
-    return views
-
-
-async def _view_all(conn: AsyncConnection, program_id: int, found: list[Order]) -> list[OrderView]:
-    customer_ids = sorted({order.customer_id for order in found})
-    people = await customers_by_ids(conn, program_id, customer_ids)
-    balances = await ledger.balances_of(conn, customer_ids)
-    recorded = await points_recorded(conn, [order.id for order in found])
-    return _views(found, people, balances, recorded)
-
-
-async def get_order(conn: AsyncConnection, program_id: int, merchant_id: str) -> OrderView:
-    order = await find_order(conn, program_id, merchant_id)
-    if order is None:
-        raise _not_found(merchant_id)
-    return (await _view_all(conn, program_id, [order]))[0]
-
-
-async def list_orders(
-    conn: AsyncConnection, program_id: int, filters: OrderFilters, window: Window
-) -> tuple[Page, list[OrderView]]:
-    page, found = await page_of_orders(conn, program_id, filters, window)
-    return page, await _view_all(conn, program_id, found)

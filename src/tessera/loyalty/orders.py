@@ -22,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import Customer
 from tessera.kit.amounts import ZERO
-from tessera.loyalty import ledger, pending, tiers
+from tessera.loyalty import ledger, pending, program_events, tiers
 from tessera.loyalty.order_store import Order, points_recorded, save_points
 from tessera.loyalty.program import LoyaltyProgram, variant_of
-from tessera.loyalty.rules import member_tier_id, require_member
+from tessera.loyalty.rules import require_member
+from tessera.loyalty.tiers import member_tier_id
 from tessera.programs.configuration import PurchaseRule
 from tessera.store.tables import MAX_ID, ledger_entries
 
@@ -65,6 +66,34 @@ def new_order_points_state(program: LoyaltyProgram) -> ledger.EntryState:
     return "pending" if program.document.points.order_pending_days > 0 else "approved"
 
 
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """What a purchase earned: its ledger entry, and the tier it moved the member to."""
+
+    points: int
+    entry_id: int
+    rule_id: int | None  # the purchase rule, if the program has one
+    tier_change: tiers.TierChange | None
+
+
+async def announce_purchase(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    customer: Customer,
+    purchase: Purchase,
+    now: datetime,
+    order: Order | None = None,
+) -> None:
+    """The purchase's webhook events, once ``order`` holds its points: the purchase rule
+    completed (when it paid any points), the tier changed, the customer changed."""
+    if purchase.rule_id is not None and purchase.points > 0:
+        await program_events.rule_completed(
+            conn, program, customer, purchase.entry_id, purchase.points, now, order=order
+        )
+    await program_events.tier_changed(conn, program, customer, purchase.tier_change, now)
+    await program_events.customer_changed(conn, program, customer.id, now)
+
+
 async def award_purchase(
     conn: AsyncConnection,
     program: LoyaltyProgram,
@@ -74,14 +103,14 @@ async def award_purchase(
     channel: str,
     now: datetime,
     order_id: int | None = None,
-) -> int:
-    """Pay the purchase rule for ``spend`` to a member, count the order towards spend and
-    order tiers, and return the points earned (the entry is written even for 0 points: the
-    order still counts)."""
+) -> Purchase:
+    """Pay the purchase rule for ``spend`` to a member and count the order towards spend and
+    order tiers (the entry is written even for 0 points: the order still counts). The caller
+    announces it (:func:`announce_purchase`)."""
     currency = program.site.default_currency
     tier_id = await member_tier_id(conn, program, customer, currency, now)
     award = purchase_award(program, tier_id, spend, channel)
-    await ledger.record(
+    entry_id = await ledger.record(
         conn,
         program_id=program.id,
         customer_id=customer.id,
@@ -96,8 +125,8 @@ async def award_purchase(
         at=now,
         order_id=order_id,
     )
-    await tiers.record_tier_change(conn, program, customer, currency, now)
-    return award.points
+    change = await tiers.record_tier_change(conn, program, customer, currency, now)
+    return Purchase(award.points, entry_id, award.rule_id, change)
 
 
 async def record_purchase(
@@ -113,9 +142,11 @@ async def record_purchase(
     """A purchase of ``total`` by a member, outside any stored order (the demo's members' past
     purchases); returns the points earned."""
     require_member(customer)
-    return await award_purchase(
+    purchase = await award_purchase(
         conn, program, customer, spend=Decimal(str(total)), channel=channel, now=now
     )
+    await announce_purchase(conn, program, customer, purchase, now)
+    return purchase.points
 
 
 def order_spend(order: Order) -> Decimal:
@@ -156,11 +187,12 @@ async def settle_points(
     """Bring the ledger to the points ``order`` should hold; (order, first paid now)."""
     earned = order.points_earned
     first_paid = earned is None and order.status.payment_status == "paid"
+    purchase = None
     if first_paid:
         earned = 0
         if earns_points(order, customer):
             spend = order_spend(order)
-            earned = await award_purchase(
+            purchase = await award_purchase(
                 conn,
                 program,
                 customer,
@@ -169,10 +201,12 @@ async def settle_points(
                 now=now,
                 order_id=order.id,
             )
+            earned = purchase.points
     if earned is None:
         return order, False
     held = (await points_recorded(conn, [order.id]))[order.id] - order.points_not_taken_back
     change = points_due(order, earned) - held
+    moved = change != 0
     not_taken_back = order.points_not_taken_back
     label = f"Order {order.merchant_id}"[:255]
     if change < 0:
@@ -207,6 +241,10 @@ async def settle_points(
         )
         not_taken_back += -change - taken
     order = await save_points(conn, order, earned=earned, not_taken_back=not_taken_back)
+    if purchase is not None:
+        await announce_purchase(conn, program, customer, purchase, now, order)
+    elif moved:
+        await program_events.customer_changed(conn, program, customer.id, now)
     return order, first_paid
 
 

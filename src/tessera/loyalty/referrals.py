@@ -24,7 +24,7 @@ from tessera.customers.service import (
     find_customer_by_referral_code,
 )
 from tessera.kit.errors import Conflict
-from tessera.loyalty import rules
+from tessera.loyalty import program_events, rules
 from tessera.loyalty.order_store import Order, paid_orders_of
 from tessera.loyalty.program import LoyaltyProgram
 from tessera.programs.configuration import ReferralRule
@@ -118,7 +118,7 @@ async def complete_referral(
     # A referrer who is no longer a member, or at the rule's limit, earns nothing; the
     # referral is still used up.
     with contextlib.suppress(Conflict):
-        await rules.complete_rule(
+        outcome = await rules.complete_rule(
             conn,
             program,
             locked_referrer,
@@ -126,5 +126,9 @@ async def complete_referral(
             channel="web",
             currency=program.site.default_currency,
             now=now,
+            order=order,
+        )
+        await program_events.referral_completed(
+            conn, program, locked_referrer, customer, outcome.entry_id, outcome.points, order, now
         )
     return True

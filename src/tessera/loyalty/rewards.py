@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.customers.service import Customer
 from tessera.kit.errors import Conflict, NotFound
-from tessera.loyalty import claims, code_pool, ledger
+from tessera.loyalty import claims, code_pool, ledger, program_events
 from tessera.loyalty.claim_details import claim_details
 from tessera.loyalty.claims import Claim
 from tessera.loyalty.eligibility import MemberFacts, reward_refusal
 from tessera.loyalty.program import LoyaltyProgram, Variant, variant_of
-from tessera.loyalty.rules import member_tier_id, require_member
+from tessera.loyalty.rules import require_member
+from tessera.loyalty.tiers import member_tier_id
 from tessera.programs.configuration import (
     ActiveSubscriptionProductReward,
     ProductCartReward,
@@ -188,7 +189,10 @@ async def redeem(
         channel=channel,
         at=now,
     )
-    return await claims.get_claim(conn, program.id, claim_id)
+    claim = await claims.get_claim(conn, program.id, claim_id)
+    await program_events.reward_claimed(conn, program, customer, claim, now)
+    await program_events.customer_changed(conn, program, customer.id, now)
+    return claim
 
 
 async def refund(
@@ -225,6 +229,7 @@ async def refund(
         claimed_reward_id=claim.id,
         at=now,
     )
+    await program_events.customer_changed(conn, program, claim.customer_id, now)
     return await claims.get_claim(conn, program.id, claim.id)
 
 

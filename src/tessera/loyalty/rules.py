@@ -1,7 +1,9 @@
 """The rule engine: a member completes a rule and earns its points, within the rule's limit.
 
 Callers hold the customer's lock (tessera.store.transactions), so the limit check and the ledger
-write cannot interleave with a parallel completion of the same rule by the same member.
+write cannot interleave with a parallel completion of the same rule by the same member. A
+completion is announced (tessera.loyalty.program_events) as it is made, or by the caller once
+it has recorded what the completion belongs to (``announce=False``, then :func:`announce`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tessera.customers.blocking import refuse_blocked
 from tessera.customers.service import Customer
 from tessera.kit.errors import Conflict, NotFound
-from tessera.loyalty import ledger, tiers
+from tessera.loyalty import ledger, program_events, tiers
 from tessera.loyalty.eligibility import rule_refusal
+from tessera.loyalty.order_store import Order
 from tessera.loyalty.program import LoyaltyProgram, variant_of
 from tessera.programs.configuration import CustomRule, PageviewRule, Rule
 
@@ -27,6 +30,26 @@ class RuleOutcome:
     points: int
     completed_at: datetime
     title: str
+    entry_id: int = 0  # the ledger entry of the points
+    tier_change: tiers.TierChange | None = None
+
+
+async def announce(
+    conn: AsyncConnection,
+    program: LoyaltyProgram,
+    customer: Customer,
+    outcome: RuleOutcome,
+    *,
+    order: Order | None = None,
+) -> None:
+    """The completion's webhook events: the rule completed, points earned, a tier changed, the
+    customer changed. ``order``: the order that completed it (a referral: the friend's)."""
+    now = outcome.completed_at
+    await program_events.rule_completed(
+        conn, program, customer, outcome.entry_id, outcome.points, now, order=order
+    )
+    await program_events.tier_changed(conn, program, customer, outcome.tier_change, now)
+    await program_events.customer_changed(conn, program, customer.id, now)
 
 
 def require_member(customer: Customer) -> None:
@@ -34,13 +57,6 @@ def require_member(customer: Customer) -> None:
     refuse_blocked(customer)
     if customer.state != "enrolled":
         raise Conflict("customer_not_enrolled", "This customer is not enrolled in the program")
-
-
-async def member_tier_id(
-    conn: AsyncConnection, program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
-) -> int | None:
-    found = await tiers.standing(conn, program, customer, currency, now)
-    return None if found is None else found.tier.id
 
 
 async def complete_rule(
@@ -53,10 +69,13 @@ async def complete_rule(
     currency: str,
     now: datetime,
     activity_id: int | None = None,
+    order: Order | None = None,
+    announce_it: bool = True,
 ) -> RuleOutcome:
     """Award ``rule`` to ``customer`` or raise Conflict with the contract's code. The points
     start in the rule's initial state (pending ones wait for tessera.loyalty.pending);
-    ``activity_id``: the tracked activity they are earned for."""
+    ``activity_id``: the tracked activity they are earned for; ``order``: the order that
+    completed the rule; ``announce_it=False``: the caller announces it."""
     require_member(customer)
     state = await tiers.tier_state(conn, program, customer, currency, now)
     tier_id = None if state is None or state.standing is None else state.standing.tier.id
@@ -69,7 +88,7 @@ async def complete_rule(
         )
     if refusal is not None:
         raise Conflict(refusal, f"Rule {rule.id} has reached its limit")
-    await ledger.record(
+    entry_id = await ledger.record(
         conn,
         program_id=program.id,
         customer_id=customer.id,
@@ -86,8 +105,11 @@ async def complete_rule(
     # The tier after the award follows from the state read before it (one entry added).
     if state is not None:
         state = tiers.after_award(state, program, customer, currency, now, variant.points)
-    await tiers.record_tier_entry(conn, program, customer, state, now)
-    return RuleOutcome(rule=rule, points=variant.points, completed_at=now, title=variant.title)
+    change = await tiers.record_tier_entry(conn, program, customer, state, now)
+    outcome = RuleOutcome(rule, variant.points, now, variant.title, entry_id, change)
+    if announce_it:
+        await announce(conn, program, customer, outcome, order=order)
+    return outcome
 
 
 async def trigger_rules(
@@ -100,6 +122,7 @@ async def trigger_rules(
     currency: str,
     now: datetime,
     activity_id: int | None = None,
+    announce_it: bool = True,
 ) -> list[RuleOutcome]:
     """Complete each rule the customer can complete now; skip (silently) those they cannot:
     a session that happens to view a page a sixth time a day is not an error."""
@@ -116,6 +139,7 @@ async def trigger_rules(
                     currency=currency,
                     now=now,
                     activity_id=activity_id,
+                    announce_it=announce_it,
                 )
             )
         except Conflict:

@@ -194,19 +194,36 @@ async def standing(
     return None if state is None else state.standing
 
 
+async def member_tier_id(
+    conn: AsyncConnection, program: LoyaltyProgram, customer: Customer, currency: str, now: datetime
+) -> int | None:
+    found = await standing(conn, program, customer, currency, now)
+    return None if found is None else found.tier.id
+
+
+@dataclass(frozen=True, slots=True)
+class TierChange:
+    """A member moving from the tier they were in to another (not into their first tier)."""
+
+    previous: Tier
+    new: Tier
+    upgrade: bool  # into a higher tier (the levels are in order, lowest first)
+
+
 async def record_tier_entry(
     conn: AsyncConnection,
     program: LoyaltyProgram,
     customer: Customer,
     state: TierState | None,
     now: datetime,
-) -> None:
-    """Append an ``entered_tier`` entry when ``state``'s tier is not the one last entered."""
+) -> TierChange | None:
+    """Append an ``entered_tier`` entry when ``state``'s tier is not the one last entered;
+    the change, when the member was in another tier before."""
     found = None if state is None else state.standing
     if state is None or found is None:
-        return
+        return None
     if state.last_tier is not None and state.last_tier[0] == found.tier.id:
-        return
+        return None
     await ledger.record(
         conn,
         program_id=program.id,
@@ -219,6 +236,14 @@ async def record_tier_entry(
         label=program.tier_name(found.tier.id, program.site.default_language),
         at=now,
     )
+    levels = program.document.tiers.levels if program.document.tiers else []
+    ids = [tier.id for tier in levels]
+    if state.last_tier is None or state.last_tier[0] not in ids:
+        return None  # the first tier entered (or one since removed from the program)
+    previous = levels[ids.index(state.last_tier[0])]
+    return TierChange(
+        previous, found.tier, upgrade=ids.index(found.tier.id) > ids.index(previous.id)
+    )
 
 
 async def record_tier_change(
@@ -227,7 +252,8 @@ async def record_tier_change(
     customer: Customer,
     currency: str,
     now: datetime,
-) -> None:
-    """Append an ``entered_tier`` entry when the member's tier is not the one last entered."""
+) -> TierChange | None:
+    """Append an ``entered_tier`` entry when the member's tier is not the one last entered;
+    the change, when they were in another tier before."""
     state = await tier_state(conn, program, customer, currency, now)
-    await record_tier_entry(conn, program, customer, state, now)
+    return await record_tier_entry(conn, program, customer, state, now)

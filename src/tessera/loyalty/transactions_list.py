@@ -7,6 +7,7 @@ balance and are not transactions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -80,13 +81,19 @@ async def list_transactions(
             created_at_max=filters.created_at_max,
         )
     page = await fetch_page(conn, _listing(program_id, filters), _e.id, window)
-    customer_ids = sorted({int(row.customer_id) for row in page.rows})
+    return await _transactions(conn, program_id, page.rows), page
+
+
+async def _transactions(
+    conn: AsyncConnection, program_id: int, rows: Sequence[Any]
+) -> list[LedgerTransaction]:
+    customer_ids = sorted({int(row.customer_id) for row in rows})
     owners = await customers_by_ids(conn, program_id, customer_ids)
     balances = await ledger.balances_of(conn, customer_ids)
     tracked = await activities_by_ids(
-        conn, program_id, sorted({int(row.activity_id) for row in page.rows if row.activity_id})
+        conn, program_id, sorted({int(row.activity_id) for row in rows if row.activity_id})
     )
-    found = [
+    return [
         LedgerTransaction(
             entry=ledger.entry_from_row(row),
             customer=owners[int(row.customer_id)],
@@ -95,9 +102,19 @@ async def list_transactions(
             settles_id=row.settles_id,
             settled=row.settled,
         )
-        for row in page.rows
+        for row in rows
     ]
-    return found, page
+
+
+async def transaction_of(
+    conn: AsyncConnection, program_id: int, entry_id: int
+) -> LedgerTransaction:
+    """The transaction of one ledger entry with points (a webhook event's), as it is now."""
+    query = _listing(program_id, TransactionFilters()).where(_e.id == entry_id)
+    rows = (await conn.execute(query)).all()
+    if not rows:
+        raise NotFound("transaction", f"Transaction with ID `{entry_id}` not found")
+    return (await _transactions(conn, program_id, rows))[0]
 
 
 async def count_transactions(

@@ -427,6 +427,8 @@ class PointsExpiry(Struct, frozen=True):
 
     mode: Literal["inactivity", "fixed_age"]
     days: Annotated[int, msgspec.Meta(ge=1, le=3650)]
+    # How long before points expire the approaching_points_expiration webhook is sent.
+    notify_days_before: Annotated[int, msgspec.Meta(ge=1, le=365)] = 7
 
 
 class PointsPolicy(Struct, frozen=True):

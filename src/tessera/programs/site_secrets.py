@@ -5,6 +5,7 @@ SiteTokenSecret), the sealed copy signs the site's LoyaltyLion webhooks
 from __future__ import annotations
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.sealing import seal, unseal
@@ -21,8 +22,14 @@ async def site_signing_secret(
     conn: AsyncConnection, site_id: int, server_key: bytes
 ) -> bytes | None:
     """The site's secret, or None for a site whose secret was issued before secrets were kept
-    sealed (rotating it with `tessera sites rotate-secret` seals the new one)."""
+    sealed, or was sealed under another server key (rotating it with `tessera sites
+    rotate-secret` seals a new one under this key)."""
     sealed = (
         await conn.execute(sa.select(sites.c.secret_sealed).where(sites.c.id == site_id))
     ).scalar_one_or_none()
-    return None if sealed is None else unseal(server_key, PURPOSE, sealed)
+    if sealed is None:
+        return None
+    try:
+        return unseal(server_key, PURPOSE, sealed)
+    except InvalidTag:
+        return None

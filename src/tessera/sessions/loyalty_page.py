@@ -174,7 +174,7 @@ async def _join_on_first_use(
     program = await load_program(conn, site)
     # As a Headless session does: created as a guest, then enrolled through the engine so that
     # join_program points and tier records follow the program's rules.
-    await get_or_create_customer(
+    _, created = await get_or_create_customer(
         conn,
         program_id=session.program_id,
         site_id=session.site_id,
@@ -191,6 +191,7 @@ async def _join_on_first_use(
             channel=WEBVIEW_CHANNEL,
             currency=session.currency,
             now=utcnow(),
+            created=created,
         )
 
 

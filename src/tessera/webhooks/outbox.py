@@ -79,3 +79,21 @@ async def subscribed_types(
         )
     )
     return frozenset(topic for (topics,) in rows for topic in topics)
+
+
+async def replace_body(conn: AsyncConnection, event_id: int, body: bytes) -> bool:
+    """Give an event recorded earlier in the same transaction a newer body (a customer changed
+    again before the commit); False when it is not there any more (undone by a savepoint)."""
+    changed = await conn.execute(
+        events.update()
+        .where(events.c.id == event_id, events.c.fanned_out.is_(False))
+        .values(body=body)
+    )
+    return changed.rowcount == 1
+
+
+async def recorded(conn: AsyncConnection, public_id: str) -> bool:
+    """Whether an event with this public id exists (an id derived from what it announces
+    makes an event once only)."""
+    found = await conn.scalar(sa.select(events.c.id).where(events.c.public_id == public_id))
+    return found is not None

@@ -20,6 +20,7 @@ from tessera.loyalty.activity_states import change_activity_state
 from tessera.loyalty.program_cache import program_in_force
 from tessera.programs.configuration import ProgramDocument, current_document, localized
 from tessera.programs.sites import list_sites
+from tessera.shapes.loyaltylion.customers import customer_brief
 from tessera.state import Tessera
 from tessera.store.transactions import write_transaction
 
@@ -30,7 +31,6 @@ from .activity_schemas import (
     CreateActivityIn,
     UpdateActivityIn,
 )
-from .customer_out import customer_brief
 from .endpoint import admin_endpoint
 from .pagination import cursors, iso_datetime, linked, list_request
 from .request_site import request_site

@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from tessera.shapes.loyaltylion.customers import CustomerBriefOut
+
 from .pagination import CursorOut
-from .schemas import CustomerBriefOut
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Bounded = Annotated[str, msgspec.Meta(max_length=255)]

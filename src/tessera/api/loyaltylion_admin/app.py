@@ -17,6 +17,7 @@ from . import (
     reward_routes,
     transaction_routes,
     unsubscribe_routes,
+    webhook_routes,
 )
 from .errors import error_body, render
 from .routes import routes
@@ -52,6 +53,7 @@ def admin_app() -> DialectApp:
         activity_routes,
         reward_routes,
         unsubscribe_routes,
+        webhook_routes,
     )
     return DialectApp(
         [*routes, *(route for group in groups for route in group.routes)], errors=ADMIN_ERRORS

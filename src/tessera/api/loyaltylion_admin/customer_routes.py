@@ -18,7 +18,9 @@ from tessera.customers.listing import MAX_PAGE_NUMBER, CustomerFilters
 from tessera.kit.clock import utcnow
 from tessera.kit.errors import Invalid
 from tessera.loyalty import adjustments
-from tessera.loyalty.customer_views import change_customer_view, list_customer_views
+from tessera.loyalty.customer_changes import change_customer_view
+from tessera.loyalty.customer_views import list_customer_views
+from tessera.shapes.loyaltylion.customers import customer_out
 from tessera.state import Tessera
 from tessera.store.transactions import write_transaction
 
@@ -30,7 +32,6 @@ from .customer_schemas import (
     RemovePointsIn,
     UpdateCustomerIn,
 )
-from .customer_view_out import customer_out
 from .endpoint import admin_endpoint
 from .list_params import path_merchant_id, text_filter
 from .pagination import Listing, cursors, iso_datetime, linked, list_request

@@ -14,15 +14,16 @@ from tessera.api.responses import json_response
 from tessera.auth.principal import Principal
 from tessera.kit.clock import utcnow
 from tessera.kit.errors import NotFound
-from tessera.loyalty import order_service
+from tessera.loyalty import order_service, order_views
 from tessera.loyalty.order_store import OrderFilters
 from tessera.loyalty.program_cache import program_in_force
+from tessera.shapes.loyaltylion.orders import order_out
 from tessera.state import Tessera
 from tessera.store.transactions import write_transaction
 
 from .endpoint import admin_endpoint
 from .order_schemas import OrderResponseOut, OrdersOut
-from .order_wire import new_order, order_out, order_status
+from .order_wire import new_order, order_status
 from .pagination import cursors, iso_datetime, linked, list_request
 from .request_site import request_site
 
@@ -67,7 +68,7 @@ async def update_order(request: Request, tessera: Tessera, principal: Principal)
 async def get_order(request: Request, tessera: Tessera, principal: Principal) -> Response:
     merchant_id = order_merchant_id(request)
     async with tessera.engine.connect() as conn:
-        view = await order_service.get_order(conn, principal.program_id, merchant_id)
+        view = await order_views.get_order(conn, principal.program_id, merchant_id)
     return json_response(OrderResponseOut(order=order_out(view)))
 
 
@@ -86,7 +87,7 @@ async def list_orders(request: Request, tessera: Tessera, principal: Principal) 
         **{name: iso_datetime(name, raw) for name, raw in listing.filters.items()}
     )
     async with tessera.engine.connect() as conn:
-        page, views = await order_service.list_orders(
+        page, views = await order_views.list_orders(
             conn, principal.program_id, filters, listing.window
         )
     ids = [view.order.id for view in views]

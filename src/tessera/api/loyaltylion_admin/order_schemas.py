@@ -14,10 +14,10 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from tessera.shapes.loyaltylion.orders import OrderOut
 from tessera.store.tables import MAX_ID
 
 from .pagination import CursorOut
-from .schemas import CustomerBriefOut
 
 Id255 = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Text255 = Annotated[str, msgspec.Meta(max_length=255)]
@@ -66,38 +66,6 @@ class UpdateOrderIn(msgspec.Struct):
     cancellation_status: CancellationStatus
     total_paid: AmountText
     total_refunded: AmountText
-
-
-class DiscountCodeOut(msgspec.Struct):
-    code: str
-    amount: str
-
-
-class OrderOut(msgspec.Struct):
-    id: int
-    merchant_id: str
-    merchant_number: str | None
-    site_id: int
-    total: str
-    total_shipping: str
-    total_discounts: str
-    total_paid: str
-    total_refunded: str
-    payment_status: str
-    refund_status: str
-    cancellation_status: str
-    guest: bool
-    customer: CustomerBriefOut
-    points_earned: int
-    points_taken_back: int
-    points_not_taken_back: int
-    discount_codes: list[DiscountCodeOut]
-    claimed_reward_ids: list[int]
-    referral_id: str | None
-    tracking_id: str | None
-    date: str
-    created_at: str
-    updated_at: str
 
 
 class OrderResponseOut(msgspec.Struct):

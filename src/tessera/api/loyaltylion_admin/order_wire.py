@@ -1,5 +1,5 @@
-"""Orders between the wire and the core: request bodies checked and turned into the core's
-types (every bad field named in one 400), and orders encoded as the contract shows them."""
+"""Orders from the wire to the core: request bodies checked and turned into the core's types
+(every bad field named in one 400). Orders are encoded by tessera.shapes.loyaltylion.orders."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ from typing import TypeVar
 import msgspec
 
 from tessera.api.contract import decode_against_contract
-from tessera.kit.amounts import AMOUNT_PROBLEM, ZERO, amount_text, parse_amount
-from tessera.kit.clock import iso_z, parse_moment
+from tessera.kit.amounts import AMOUNT_PROBLEM, ZERO, parse_amount
+from tessera.kit.clock import parse_moment
 from tessera.kit.errors import Invalid
-from tessera.loyalty.order_service import NewOrder, OrderView
+from tessera.loyalty.order_service import NewOrder
 from tessera.loyalty.order_store import DiscountCode, OrderStatus
 
-from .customer_out import customer_brief
-from .order_schemas import CreateOrderIn, DiscountCodeOut, OrderOut, UpdateOrderIn
+from .order_schemas import CreateOrderIn, UpdateOrderIn
 
 INVALID_BODY = "The request body is invalid"
 T = TypeVar("T")
@@ -124,37 +123,3 @@ def order_status(body: bytes) -> OrderStatus:
     )
     check.raise_any()
     return status
-
-
-def order_out(view: OrderView) -> OrderOut:
-    order = view.order
-    status = order.status
-    return OrderOut(
-        id=order.id,
-        merchant_id=order.merchant_id,
-        merchant_number=order.merchant_number,
-        site_id=order.site_id,
-        total=amount_text(order.total),
-        total_shipping=amount_text(order.total_shipping),
-        total_discounts=amount_text(sum((item.amount for item in order.discount_codes), ZERO)),
-        total_paid=amount_text(status.total_paid),
-        total_refunded=amount_text(status.total_refunded),
-        payment_status=status.payment_status,
-        refund_status=status.refund_status,
-        cancellation_status=status.cancellation_status,
-        guest=order.guest,
-        customer=customer_brief(view.customer, view.balances),
-        points_earned=view.points_earned,
-        points_taken_back=view.points_taken_back,
-        points_not_taken_back=order.points_not_taken_back,
-        discount_codes=[
-            DiscountCodeOut(code=item.code, amount=amount_text(item.amount))
-            for item in order.discount_codes
-        ],
-        claimed_reward_ids=list(order.claimed_reward_ids),
-        referral_id=order.referral_id,
-        tracking_id=order.tracking_id,
-        date=iso_z(order.ordered_at, millis=True),
-        created_at=iso_z(order.created_at, millis=True),
-        updated_at=iso_z(order.updated_at, millis=True),
-    )

@@ -21,12 +21,12 @@ from tessera.kit.errors import Invalid, NotFound
 from tessera.loyalty import offers, redemption
 from tessera.loyalty.program_cache import program_in_force
 from tessera.programs.sites import Site
+from tessera.shapes.loyaltylion.rewards import claimed_reward_out, reward_out
 from tessera.state import Tessera
 from tessera.store.tables import MAX_ID
 from tessera.store.transactions import write_transaction
 
 from .endpoint import admin_endpoint
-from .reward_out import claimed_reward_out, reward_out
 from .reward_schemas import (
     AvailableRewardsOut,
     ClaimedRewardEnvelopeOut,

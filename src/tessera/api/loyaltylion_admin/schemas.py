@@ -59,14 +59,3 @@ class SiteOut(msgspec.Struct):
 
 class SitesOut(msgspec.Struct):
     sites: list[SiteOut]
-
-
-class CustomerBriefOut(msgspec.Struct):
-    """The customer as activities and transactions show it: as they are now."""
-
-    id: int
-    merchant_id: str
-    email: str
-    points_pending: int
-    points_approved: int
-    points_spent: int

@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Route
 from tessera.api.responses import json_response
 from tessera.auth.principal import Principal
 from tessera.loyalty.transactions_list import TransactionFilters, list_transactions
+from tessera.shapes.loyaltylion.transactions import transaction_out, transactions_csv
 from tessera.state import Tessera
 
 from .admin_program import admin_program
@@ -20,7 +21,6 @@ from .list_params import (
     path_merchant_id,
 )
 from .pagination import Listing, cursors, iso_datetime, linked, list_request
-from .transaction_out import transaction_out, transactions_csv
 
 # ``type`` is kept in the cursor with the filters: a CSV listing's Link header leads to CSV.
 CUSTOMER_TRANSACTION_FILTERS = {

@@ -16,12 +16,13 @@ from tessera.auth.principal import Principal
 from tessera.customers import unsubscribes
 from tessera.kit.clock import utcnow
 from tessera.kit.errors import Invalid
+from tessera.shapes.loyaltylion.unsubscribes import unsubscribe_out
 from tessera.state import Tessera
 from tessera.store.transactions import write_transaction
 
 from .endpoint import admin_endpoint
 from .pagination import DEFAULT_LIMIT, MAX_LIMIT
-from .reward_schemas import UnsubscribeIn, UnsubscribeOut
+from .reward_schemas import UnsubscribeIn
 
 
 def _whole(request: Request, name: str, default: int, high: int) -> int:
@@ -43,7 +44,7 @@ async def list_unsubscribes(request: Request, tessera: Tessera, principal: Princ
         found = await unsubscribes.unsubscribes_page(
             conn, principal.program_id, limit=limit, page=page
         )
-    return json_response([UnsubscribeOut(email=u.email, id=u.merchant_id) for u in found])
+    return json_response([unsubscribe_out(u.email, u.merchant_id) for u in found])
 
 
 @admin_endpoint(scope="write_unsubscribes")
@@ -58,9 +59,7 @@ async def create_unsubscribe(request: Request, tessera: Tessera, principal: Prin
     email = unsubscribes.checked_email(body.email)
     async with write_transaction(tessera.engine) as conn:
         entry, added = await unsubscribes.unsubscribe(conn, principal.program_id, email, utcnow())
-    return json_response(
-        UnsubscribeOut(email=entry.email, id=entry.merchant_id), 201 if added else 200
-    )
+    return json_response(unsubscribe_out(entry.email, entry.merchant_id), 201 if added else 200)
 
 
 routes = [

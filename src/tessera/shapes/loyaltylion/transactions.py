@@ -10,24 +10,66 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Literal
+
+import msgspec
 
 from tessera.kit.clock import iso_z
 from tessera.loyalty.ledger import SPENDABLE
 from tessera.loyalty.program import LoyaltyProgram, variant_of
 from tessera.loyalty.transactions_list import LedgerTransaction
 
-from .customer_out import customer_brief
-from .customer_schemas import (
-    ActivityOut,
-    ActivityState,
-    AdjustmentOut,
-    ClaimedRewardRefOut,
-    ExpiryOut,
-    Resource,
-    RuleRefOut,
-    TransactionOut,
-)
-from .schemas import CustomerBriefOut
+from .customers import CustomerBriefOut, customer_brief
+
+ActivityState = Literal["pending", "approved", "declined", "void"]
+Resource = Literal["activity", "adjustment", "claimed_reward", "expiry"]
+
+
+class RuleRefOut(msgspec.Struct):
+    id: int
+    name: str
+    title: str
+
+
+class ActivityOut(msgspec.Struct):
+    id: int
+    merchant_id: str | None
+    value: float | None
+    state: ActivityState
+    customer: CustomerBriefOut
+    created_at: str
+    rule: RuleRefOut | None
+    flow: None = None
+    resource: None = None
+
+
+class ClaimedRewardRefOut(msgspec.Struct):
+    id: int
+    reward_id: int | None
+    refund: bool
+
+
+class AdjustmentOut(msgspec.Struct):
+    id: int
+    reason: str | None
+
+
+class ExpiryOut(msgspec.Struct):
+    id: int
+
+
+class TransactionOut(msgspec.Struct):
+    id: int
+    customer: CustomerBriefOut
+    points_approved: int
+    points_pending: int
+    created_at: str
+    resource: Resource
+    activity: ActivityOut | None
+    claimed_reward: ClaimedRewardRefOut | None
+    adjustment: AdjustmentOut | None
+    expiry: ExpiryOut | None
+
 
 _ACTIVITY_STATES: dict[str, ActivityState] = {"pending": "pending", "void": "void"}
 _TRACKED_STATES: dict[str, ActivityState] = {

@@ -1,5 +1,6 @@
-"""Rewards and claimed rewards as the Admin API shows them, from the program file's reward
-definitions (tessera.programs.configuration) and the claims (tessera.loyalty.rewards).
+"""Rewards and claimed rewards as the Admin API (and the points_earned webhook) shows them, from
+the program file's reward definitions (tessera.programs.configuration) and the claims
+(tessera.loyalty.rewards).
 
 The reference lists the fields without their values; the mapping chosen for each is in
 docs/admin-api.md. Amounts are in the site's default currency."""
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+
+import msgspec
 
 from tessera.kit.clock import iso_z
 from tessera.loyalty.claims import Claim
@@ -30,15 +33,95 @@ from tessera.programs.configuration import (
     money_in,
 )
 
-from .reward_schemas import (
-    ClaimedRewardOut,
-    ExpiryOptionsOut,
-    RedeemableOut,
-    RewardOut,
-    SessionOut,
-    TargetCollectionOut,
-    TargetProductOut,
-)
+# Fields Tessera has no notion of are always null (docs/admin-api.md).
+
+
+class TargetSiteOut(msgspec.Struct):
+    id: int
+    name: str
+    url: str
+
+
+class TargetCollectionOut(msgspec.Struct):
+    id: str
+    url: str | None
+    restriction_text: str | None
+
+
+class TargetProductOut(msgspec.Struct):
+    inventory_count: int | None  # left to claim; None: not counted
+    sort_key: int
+    id: str
+    variant_id: str | None
+    sku: None
+    url: str | None
+    image_url: str | None
+    title: str | None
+    handle: str | None
+
+
+class ExpiryOptionsOut(msgspec.Struct):
+    kind: str  # "never" or "duration"
+    seconds: int | None
+
+
+class RewardOut(msgspec.Struct):
+    id: int
+    title: str
+    description: str | None
+    sort_key: int
+    content: None
+    point_cost: int
+    method: str
+    discount_type: str | None
+    discount_amount: float | None
+    minimum_spend: float | None
+    usage_limit: int | None
+    min_redemption_amount: float | None
+    max_redemption_amount: float | None
+    max_free_shipping: float | None
+    site_id: None
+    target_site: TargetSiteOut | None
+    order_type: str | None
+    target_type: str | None
+    target_collections: list[TargetCollectionOut]
+    target_products: list[TargetProductOut]
+    session_options: None
+    auto_refund_seconds: int | None
+    expiry_options: ExpiryOptionsOut
+    redeemable_expiry_options: None
+    supported_channels: list[str]
+    kind: str
+    recurring_cycle_limit: int | None
+
+
+class RedeemableOut(msgspec.Struct):
+    redeemable_type: str  # "voucher", "gift_card" or "fulfilment"
+    code: str | None
+    discount_amount: float | None
+    usage_count: int
+    usage_limit: int | None
+    fulfilled: bool
+    fulfilled_at: str | None
+    expires_on: str | None
+
+
+class SessionOut(msgspec.Struct):
+    kind: str
+    token: str
+
+
+class ClaimedRewardOut(msgspec.Struct):
+    id: int
+    claimed_at: str
+    point_cost: int
+    redeemable: RedeemableOut
+    reward: RewardOut | None  # None: the reward is no longer in the program file
+    state: str
+    session: SessionOut | None
+    auto_refund_at: str | None
+    expires_at: str | None
+
 
 NEVER = ExpiryOptionsOut(kind="never", seconds=None)
 DAY = 86_400

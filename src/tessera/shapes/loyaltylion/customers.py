@@ -1,19 +1,91 @@
-"""The full customer object of the Admin API (list, update), from the core's CustomerView."""
+"""Customers as the Admin API shows them: the full customer object (list, update, and every
+webhook event about a customer), the brief one inside other resources, and loyalty tiers."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
+
 from tessera.customers.blocking import state_when_unblocked
 from tessera.customers.service import Customer
 from tessera.kit.clock import iso_z
 from tessera.loyalty.customer_views import CustomerView
+from tessera.loyalty.ledger import Balances
 from tessera.loyalty.program import LoyaltyProgram
 from tessera.loyalty.referral_links import direct_referral_url
 from tessera.loyalty.tiers import TierStanding
-from tessera.programs.configuration import money_in
+from tessera.programs.configuration import Tier, money_in
 
-from .customer_schemas import CustomerOut, LoyaltyTierOut, ReferrerOut, TierMembershipOut
+
+class CustomerBriefOut(msgspec.Struct):
+    """The customer as activities and transactions show it: as they are now."""
+
+    id: int
+    merchant_id: str
+    email: str
+    points_pending: int
+    points_approved: int
+    points_spent: int
+
+
+class ReferrerOut(msgspec.Struct):
+    id: int
+    merchant_id: str
+
+
+class LoyaltyTierOut(msgspec.Struct):
+    id: int
+    name: str
+    number: int
+    default: bool
+    hidden: bool
+    lower_bound: str
+    upper_bound: str | None
+    position: int
+
+
+class TierMembershipOut(msgspec.Struct):
+    started_at: str
+    expires_at: str | None
+    manual: bool
+    loyalty_tier: LoyaltyTierOut
+
+
+class CustomerOut(msgspec.Struct):
+    id: int
+    merchant_id: str
+    email: str
+    points_approved: int
+    points_pending: int
+    points_spent: int
+    properties: dict[str, str]
+    metadata: dict[str, str]
+    rewards_claimed: int
+    blocked: bool
+    guest: bool
+    enrolled: bool
+    enrolled_at: str | None
+    referral_id: str | None
+    referred_by: ReferrerOut | None
+    loyalty_tier_membership: TierMembershipOut | None
+    insights_segment: None
+    birthday: str | None
+    referral_url: str | None
+    linked_merchant_ids: list[str]
+    created_at: str
+    updated_at: str
+
+
+def customer_brief(customer: Customer, balances: Balances) -> CustomerBriefOut:
+    return CustomerBriefOut(
+        id=customer.id,
+        merchant_id=customer.merchant_id,
+        email=customer.email,
+        points_pending=balances.pending,
+        points_approved=balances.approved,
+        points_spent=balances.spent,
+    )
 
 
 def _at(moment: datetime) -> str:
@@ -26,29 +98,34 @@ def _bound(value: float | None) -> str | None:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
 
+def loyalty_tier_out(program: LoyaltyProgram, tier: Tier, currency: str) -> LoyaltyTierOut:
+    """One of the program's tiers; its upper bound is the next tier's lower bound."""
+    setup = program.document.tiers
+    assert setup is not None
+    position = setup.levels.index(tier)
+    following = setup.levels[position + 1] if position + 1 < len(setup.levels) else None
+    return LoyaltyTierOut(
+        id=tier.id,
+        name=program.tier_name(tier.id, program.site.default_language),
+        number=position + 1,
+        default=position == 0,
+        hidden=tier.hidden,
+        lower_bound=_bound(money_in(tier.lower_bound, currency)) or "0",
+        upper_bound=None
+        if following is None
+        else _bound(money_in(following.lower_bound, currency)),
+        position=position,
+    )
+
+
 def tier_membership_out(
     program: LoyaltyProgram, standing: TierStanding, currency: str
 ) -> TierMembershipOut:
-    setup = program.document.tiers
-    assert setup is not None
-    position = setup.levels.index(standing.tier)
-    tier = standing.tier
     return TierMembershipOut(
         started_at=_at(standing.started_at),
         expires_at=None if standing.valid_until is None else _at(standing.valid_until),
         manual=False,
-        loyalty_tier=LoyaltyTierOut(
-            id=tier.id,
-            name=program.tier_name(tier.id, program.site.default_language),
-            number=position + 1,
-            default=position == 0,
-            hidden=tier.hidden,
-            lower_bound=_bound(money_in(tier.lower_bound, currency)) or "0",
-            upper_bound=None
-            if standing.next_tier is None
-            else _bound(money_in(standing.next_tier.lower_bound, currency)),
-            position=position,
-        ),
+        loyalty_tier=loyalty_tier_out(program, standing.tier, currency),
     )
 
 
