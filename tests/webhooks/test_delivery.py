@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.config import Settings
 from tessera.kit.clock import utcnow
+from tessera.metrics import Metrics
 from tessera.sealing import server_key
 from tessera.state import Tessera
 from tessera.store.tables import webhook_attempts, webhook_deliveries, webhook_endpoints
@@ -330,3 +331,29 @@ async def test_a_delivery_cancelled_while_it_was_posted_stays_cancelled(db: Asyn
         later = await delivery.claim(conn, now + delivery.LEASE + timedelta(days=1))
         state = (await conn.execute(sa.select(webhook_deliveries.c.state))).scalar_one()
     assert (state, later) == ("cancelled", [])
+
+
+async def test_the_worker_counts_attempts_by_outcome_and_shows_the_outbox_age(
+    db: AsyncEngine, settings: Settings, receiver: Receiver
+) -> None:
+    tenant = await make_tenant(db)
+    await _endpoint(db, tenant, receiver.url, ["*"])
+    await _event(db, tenant, "customers/update", "c1", 1)
+    receiver.script = [500]
+    metrics = Metrics()
+    state = Tessera.start(settings.with_(webhooks_allow_private=True, webhooks_retry_base=0.01))
+    try:
+        deliverer = Deliverer(state, {DIALECT: SignedCopy()}, metrics)
+        await deliverer.run_once()
+        waiting = sample(metrics, "tessera_webhook_outbox_age_seconds")
+        await _drain(deliverer)
+    finally:
+        await state.close()
+    attempts = "tessera_webhook_deliveries_total"
+    assert sample(metrics, attempts, status="retrying") == 1
+    assert sample(metrics, attempts, status="succeeded") == 1
+    assert waiting > 0 and sample(metrics, "tessera_webhook_outbox_age_seconds") == 0
+
+
+def sample(metrics: Metrics, name: str, **labels: str) -> float | None:
+    return metrics.registry.get_sample_value(name, labels)
