@@ -338,25 +338,3 @@ async def _mark_endpoint(
             .where(e.id == endpoint_id, e.status == ENABLED)
             .values(status=DISABLED, disabled_reason=reason[:500], updated_at=now)
         )
-
-
-async def oldest_undelivered(conn: AsyncConnection) -> datetime | None:
-    """When the oldest event still to be delivered happened (the outbox's age), leaving out
-    deliveries held by a disabled endpoint."""
-    unfanned = sa.select(sa.func.min(events.c.created_at)).where(events.c.fanned_out.is_(False))
-    pending = (
-        sa.select(sa.func.min(events.c.created_at))
-        .select_from(webhook_deliveries)
-        .join(events, events.c.id == webhook_deliveries.c.event_id)
-        .join(endpoints, endpoints.c.id == webhook_deliveries.c.endpoint_id)
-        .where(webhook_deliveries.c.state == PENDING, endpoints.c.status == ENABLED)
-    )
-    moments = [
-        as_utc(moment)
-        for moment in [
-            (await conn.execute(unfanned)).scalar_one(),
-            (await conn.execute(pending)).scalar_one(),
-        ]
-        if moment is not None
-    ]
-    return min(moments, default=None)

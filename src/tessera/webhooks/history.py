@@ -170,3 +170,25 @@ async def retry_delivery(conn: AsyncConnection, delivery_id: int) -> Retried:
             .values(status=ENABLED, disabled_reason=None, failing_since=None, updated_at=now)
         )
     return Retried(delivery_id, row.endpoint_id, row.state, reenabled)
+
+
+async def oldest_undelivered(conn: AsyncConnection) -> datetime | None:
+    """When the oldest event still to be delivered happened (the outbox's age), leaving out
+    deliveries held by a disabled endpoint."""
+    unfanned = sa.select(sa.func.min(events.c.created_at)).where(events.c.fanned_out.is_(False))
+    pending = (
+        sa.select(sa.func.min(events.c.created_at))
+        .select_from(webhook_deliveries)
+        .join(events, events.c.id == webhook_deliveries.c.event_id)
+        .join(webhook_endpoints, webhook_endpoints.c.id == webhook_deliveries.c.endpoint_id)
+        .where(webhook_deliveries.c.state == "pending", webhook_endpoints.c.status == ENABLED)
+    )
+    moments = [
+        as_utc(moment)
+        for moment in [
+            (await conn.execute(unfanned)).scalar_one(),
+            (await conn.execute(pending)).scalar_one(),
+        ]
+        if moment is not None
+    ]
+    return min(moments, default=None)

@@ -21,6 +21,7 @@ from tessera.state import Tessera
 from tessera.store.transactions import write_transaction
 from tessera.webhooks import delivery
 from tessera.webhooks.delivery import Claimed, Format, Policy
+from tessera.webhooks.history import oldest_undelivered
 from tessera.webhooks.outbound import Outcome, post
 
 log = structlog.get_logger("tessera.webhooks")
@@ -92,7 +93,7 @@ class Deliverer:
         if self.metrics is None:
             return
         async with self.tessera.engine.connect() as conn:
-            oldest: datetime | None = await delivery.oldest_undelivered(conn)
+            oldest: datetime | None = await oldest_undelivered(conn)
         age = 0.0 if oldest is None else max((utcnow() - oldest).total_seconds(), 0.0)
         self.metrics.webhook_outbox_age.set(age)
 
