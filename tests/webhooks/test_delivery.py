@@ -22,7 +22,12 @@ from tessera.store.tables import webhook_attempts, webhook_deliveries, webhook_e
 from tessera.store.transactions import write_transaction
 from tessera.webhooks import delivery
 from tessera.webhooks.delivery import Claimed
-from tessera.webhooks.endpoints import create_endpoint, delete_endpoint, get_endpoint
+from tessera.webhooks.endpoints import (
+    create_endpoint,
+    delete_endpoint,
+    get_endpoint,
+    update_endpoint,
+)
 from tessera.webhooks.outbound import Outcome
 from tessera.webhooks.outbox import NewEvent, record
 from tessera.webhooks.worker import Deliverer
@@ -357,3 +362,17 @@ async def test_the_worker_counts_attempts_by_outcome_and_shows_the_outbox_age(
 
 def sample(metrics: Metrics, name: str, **labels: str) -> float | None:
     return metrics.registry.get_sample_value(name, labels)
+
+
+async def test_a_disabled_endpoints_deliveries_wait_without_keeping_passes_busy(
+    db: AsyncEngine,
+) -> None:
+    tenant = await make_tenant(db)
+    public_id = await _endpoint(db, tenant, "http://127.0.0.1:9/hook", ["*"])
+    await _event(db, tenant, "customers/update", "c1", 1)
+    async with write_transaction(db) as conn:
+        await delivery.fan_out(conn)
+        endpoint = await get_endpoint(conn, tenant.program_id, DIALECT, public_id)
+        await update_endpoint(conn, endpoint, allow_private=True, enabled=False)
+    async with db.connect() as conn:
+        assert not await delivery.work_waiting(conn, delivery_now())

@@ -179,7 +179,13 @@ def _due(now: datetime) -> list[sa.ColumnElement[bool]]:
 async def work_waiting(conn: AsyncConnection, now: datetime) -> bool:
     """Whether a pass has anything to do (read without the write lock)."""
     unfanned = sa.select(events.c.id).where(events.c.fanned_out.is_(False)).limit(1)
-    due = sa.select(webhook_deliveries.c.id).where(*_due(now)).limit(1)
+    # Deliveries held by a disabled endpoint wait without keeping every pass busy.
+    due = (
+        sa.select(webhook_deliveries.c.id)
+        .join(endpoints, endpoints.c.id == webhook_deliveries.c.endpoint_id)
+        .where(*_due(now), endpoints.c.status == ENABLED, endpoints.c.deleted_at.is_(None))
+        .limit(1)
+    )
     return (await conn.execute(sa.select(sa.exists(unfanned) | sa.exists(due)))).scalar_one()
 
 
