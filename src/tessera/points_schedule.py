@@ -67,20 +67,31 @@ async def _in_batches(tessera: Tessera, find: Finder, settle: Settler, batch: in
         after = due[-1]
 
 
-async def expire_points(
+MembersDue = Callable[..., Awaitable[list[int]]]
+SettleMember = Callable[[AsyncConnection, int, int, PointsExpiry, datetime], Awaitable[int]]
+
+
+async def _over_expiry_policies(
     tessera: Tessera,
-    now: datetime | None = None,
-    *,
-    batch: int = BATCH,
-    policies: dict[int, PointsPolicy] | None = None,
+    policies: dict[int, PointsPolicy],
+    members_due: MembersDue,
+    settle_member: SettleMember,
+    moment: datetime,
+    batch: int,
+    only_heard: str | None = None,
 ) -> int:
-    """One pass over every program with an expiry policy; how many points expired."""
-    moment = now or utcnow()
+    """``members_due(conn, program, rule, moment, after_id=, limit=)`` then
+    ``settle_member(conn, program, member, rule, moment)`` over every program with an expiry
+    policy (and, given ``only_heard``, a LoyaltyLion webhook that hears that topic)."""
     total = 0
-    for program_id, points in (policies or await points_policies(tessera)).items():
+    for program_id, points in policies.items():
         policy = points.expiry
         if policy is None:
             continue
+        if only_heard is not None:
+            async with tessera.engine.connect() as conn:
+                if only_heard not in await subscribed_types(conn, program_id, LOYALTYLION):
+                    continue
 
         async def find(
             conn: AsyncConnection,
@@ -89,15 +100,33 @@ async def expire_points(
             p: int = program_id,
             rule: PointsExpiry = policy,
         ) -> list[int]:
-            return await expiry.members_due(conn, p, rule, moment, after_id=after, limit=limit)
+            return await members_due(conn, p, rule, moment, after_id=after, limit=limit)
 
         async def settle(
             conn: AsyncConnection, member: int, p: int = program_id, rule: PointsExpiry = policy
         ) -> int:
-            return await expiry.expire_member(conn, p, member, rule, moment)
+            return await settle_member(conn, p, member, rule, moment)
 
         total += await _in_batches(tessera, find, settle, batch)
     return total
+
+
+async def expire_points(
+    tessera: Tessera,
+    now: datetime | None = None,
+    *,
+    batch: int = BATCH,
+    policies: dict[int, PointsPolicy] | None = None,
+) -> int:
+    """One pass over every program with an expiry policy; how many points expired."""
+    return await _over_expiry_policies(
+        tessera,
+        policies or await points_policies(tessera),
+        expiry.members_due,
+        expiry.expire_member,
+        now or utcnow(),
+        batch,
+    )
 
 
 async def notify_expiring_points(
@@ -109,35 +138,15 @@ async def notify_expiring_points(
 ) -> int:
     """One pass over every program with an expiry policy and a webhook that hears
     approaching_points_expiration; how many members were told."""
-    moment = now or utcnow()
-    total = 0
-    for program_id, points in (policies or await points_policies(tessera)).items():
-        policy = points.expiry
-        if policy is None:
-            continue
-        async with tessera.engine.connect() as conn:
-            heard = await subscribed_types(conn, program_id, LOYALTYLION)
-        if APPROACHING_POINTS_EXPIRATION not in heard:
-            continue
-
-        async def find(
-            conn: AsyncConnection,
-            after: int,
-            limit: int,
-            p: int = program_id,
-            rule: PointsExpiry = policy,
-        ) -> list[int]:
-            return await expiry_notices.members_to_notify(
-                conn, p, rule, moment, after_id=after, limit=limit
-            )
-
-        async def settle(
-            conn: AsyncConnection, member: int, p: int = program_id, rule: PointsExpiry = policy
-        ) -> int:
-            return await expiry_notices.notify_member(conn, p, member, rule, moment)
-
-        total += await _in_batches(tessera, find, settle, batch)
-    return total
+    return await _over_expiry_policies(
+        tessera,
+        policies or await points_policies(tessera),
+        expiry_notices.members_to_notify,
+        expiry_notices.notify_member,
+        now or utcnow(),
+        batch,
+        only_heard=APPROACHING_POINTS_EXPIRATION,
+    )
 
 
 async def approve_order_points(

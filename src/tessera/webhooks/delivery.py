@@ -104,6 +104,31 @@ def hears(listener: Any, event: Any) -> bool:
     )
 
 
+async def listeners_by_program(
+    conn: AsyncConnection, program_ids: set[int]
+) -> dict[int, list[Any]]:
+    """The enabled endpoints of these programs, by program: rows with what :func:`hears`
+    reads, and their ``id``."""
+    rows = await conn.execute(
+        sa.select(
+            endpoints.c.id,
+            endpoints.c.program_id,
+            endpoints.c.dialect,
+            endpoints.c.livemode,
+            endpoints.c.topics,
+            endpoints.c.created_at,
+        ).where(
+            endpoints.c.program_id.in_(program_ids),
+            endpoints.c.status == ENABLED,
+            endpoints.c.deleted_at.is_(None),
+        )
+    )
+    by_program: dict[int, list[Any]] = {}
+    for row in rows:
+        by_program.setdefault(row.program_id, []).append(row)
+    return by_program
+
+
 async def fan_out(conn: AsyncConnection, limit: int = 500) -> int:
     """Make the deliveries of up to ``limit`` events; how many events were fanned out."""
     if conn.dialect.name == "postgresql":
@@ -126,23 +151,7 @@ async def fan_out(conn: AsyncConnection, limit: int = 500) -> int:
     ).all()
     if not batch:
         return 0
-    listeners = await conn.execute(
-        sa.select(
-            endpoints.c.id,
-            endpoints.c.program_id,
-            endpoints.c.dialect,
-            endpoints.c.livemode,
-            endpoints.c.topics,
-            endpoints.c.created_at,
-        ).where(
-            endpoints.c.program_id.in_({event.program_id for event in batch}),
-            endpoints.c.status == ENABLED,
-            endpoints.c.deleted_at.is_(None),
-        )
-    )
-    by_program: dict[int, list[Any]] = {}
-    for listener in listeners:
-        by_program.setdefault(listener.program_id, []).append(listener)
+    by_program = await listeners_by_program(conn, {event.program_id for event in batch})
     rows = [
         {
             "event_id": event.id,

@@ -18,9 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tessera.customers.stripe_events import with_pending
 from tessera.kit.clock import utcnow
 from tessera.kit.errors import MissingReference, NotFound
-from tessera.store.tables import events, webhook_deliveries, webhook_endpoints
-from tessera.webhooks.delivery import FAILED, PENDING, hears
-from tessera.webhooks.endpoints import ENABLED
+from tessera.store.tables import events, webhook_deliveries
+from tessera.webhooks.delivery import FAILED, PENDING, hears, listeners_by_program
 from tessera.webhooks.outbox import STRIPE
 
 RETENTION = timedelta(days=30)
@@ -95,29 +94,14 @@ def _query() -> sa.Select[Any]:
 
 async def _answered(conn: AsyncConnection, rows: list[Any]) -> list[bytes]:
     """The rows' bodies with ``pending_webhooks`` filled in."""
-    waiting = [row for row in rows if not row.fanned_out]
-    listeners: list[Any] = []
-    if waiting:
-        listeners = list(
-            await conn.execute(
-                sa.select(
-                    webhook_endpoints.c.dialect,
-                    webhook_endpoints.c.livemode,
-                    webhook_endpoints.c.topics,
-                    webhook_endpoints.c.created_at,
-                    webhook_endpoints.c.program_id,
-                ).where(
-                    webhook_endpoints.c.program_id.in_({row.program_id for row in waiting}),
-                    webhook_endpoints.c.status == ENABLED,
-                    webhook_endpoints.c.deleted_at.is_(None),
-                )
-            )
-        )
+    waiting = {row.program_id for row in rows if not row.fanned_out}
+    listeners = await listeners_by_program(conn, waiting) if waiting else {}
     bodies = []
     for row in rows:
         pending = row.unreached
         if not row.fanned_out:
-            pending = sum(1 for e in listeners if e.program_id == row.program_id and hears(e, row))
+            heard = listeners.get(row.program_id, [])
+            pending = sum(1 for endpoint in heard if hears(endpoint, row))
         bodies.append(with_pending(bytes(row.body), pending))
     return bodies
 
